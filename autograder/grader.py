@@ -1,0 +1,333 @@
+"""Grade one submission: run it in a fresh sandboxed kernel, and score each
+question from the plain data its functions return.
+
+The notebook runs top to bottom. When execution reaches a question's
+``grader.check`` cell, that question's tests run against the kernel as it is
+at that moment; questions whose check cell was deleted are graded after the
+last cell. Scores are computed here, in the grading process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import protocol, sandbox
+from .errors import KernelError, SubmissionError
+from .kernel import KernelSession
+from .notebook import first_line, plan, read_submission
+from .spec import Failure, Question, Suite, Test
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Time limits for one submission, in seconds."""
+
+    cell_timeout: float = 60.0
+    call_timeout: float = 60.0
+    timeout: float = 900.0
+    startup_timeout: float = 60.0
+
+
+@dataclass
+class TestResult:
+    name: str
+    question: str
+    points: float
+    max_points: float
+    hidden: bool
+    passed: bool
+    message: str = ""
+    detail: str = ""
+
+
+@dataclass
+class SubmissionResult:
+    """Everything known about one graded submission."""
+
+    submission: str
+    student: str
+    path: str
+    status: str
+    message: str
+    tests: list[TestResult] = field(default_factory=list)
+    questions: dict[str, float] = field(default_factory=dict)
+    possible: dict[str, float] = field(default_factory=dict)
+    isolation: str = ""
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return round(sum(self.questions.values()), 6)
+
+    @property
+    def total_possible(self) -> float:
+        return round(sum(self.possible.values()), 6)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["total"] = self.total
+        data["total_possible"] = self.total_possible
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
+        fields = {k: v for k, v in data.items() if k not in ("total", "total_possible")}
+        fields["tests"] = [TestResult(**t) for t in fields.get("tests", [])]
+        return cls(**fields)
+
+
+class _KernelGone(Exception):
+    """The kernel stopped while a test was asking it something."""
+
+
+class _Remote:
+    """The :class:`~autograder.spec.Remote` that tests use, over a kernel."""
+
+    def __init__(self, session: KernelSession, timeout: float):
+        self._session = session
+        self._timeout = timeout
+        self.last_warnings: list[str] = []
+
+    def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._ask("call", name, args, kwargs)
+
+    def get(self, name: str) -> Any:
+        return self._ask("get", name, (), {})
+
+    def _ask(self, kind: str, name: str, args: tuple, kwargs: dict) -> Any:
+        self.last_warnings = []
+        source = protocol.probe_source(kind, name, args, kwargs)
+        outcome, text = self._session.probe(source, timeout=self._timeout)
+        if outcome.status == "timeout":
+            raise Failure(f"{name}: {self._timeout:g} 초 안에 끝나지 않았습니다 (무한 반복?)")
+        if outcome.status == "dead":
+            raise _KernelGone(f"the kernel stopped while calling {name}")
+        if text is None:
+            raise Failure(f"{name}: 결과를 돌려받지 못했습니다")
+        try:
+            payload = protocol.parse_payload(text)
+        except ValueError as exc:
+            raise Failure(f"{name}: {exc}") from None
+        if not payload["defined"]:
+            raise Failure(
+                f"`{name}` 이(가) 정의되어 있지 않습니다. 이름을 바꾸지 않았는지, "
+                "해당 셀이 오류 없이 실행되는지 확인하세요"
+            )
+        warnings = payload.get("warnings", [])
+        self.last_warnings = [str(w) for w in warnings] if isinstance(warnings, list) else []
+        if "error" in payload:
+            raise Failure(
+                f"{name} 실행 중 오류: {payload.get('error')}: {payload.get('message', '')}"
+            )
+        return protocol.decode_result(payload.get("value"))
+
+
+def _run_test(test: Test, remote: _Remote) -> TestResult:
+    result = TestResult(
+        test.name, test.question, 0.0, test.points, test.hidden, False, test.message
+    )
+    try:
+        test.check(remote)
+    except (Failure, AssertionError) as failure:
+        result.detail = str(failure)
+    except _KernelGone:
+        raise
+    except Exception as exc:
+        # Student data of a shape no helper expected: a wrong answer, but also
+        # worth a look, since it may be a gap in the test.
+        logger.warning("test %s could not check a value: %r", test.name, exc)
+        result.detail = f"반환값을 확인할 수 없습니다 ({type(exc).__name__})"
+    else:
+        result.passed = True
+        result.points = test.points
+    return result
+
+
+def _failed(test: Test, detail: str) -> TestResult:
+    return TestResult(
+        test.name,
+        test.question,
+        0.0,
+        test.points,
+        test.hidden,
+        False,
+        test.message,
+        detail,
+    )
+
+
+def blank_result(
+    suite: Suite,
+    *,
+    submission: str,
+    student: str,
+    path: Path,
+    status: str,
+    message: str,
+) -> SubmissionResult:
+    """A result with every question at 0, for submissions that could not run."""
+    result = SubmissionResult(submission, student, str(path), status, message)
+    for question in suite.autograded:
+        result.possible[question.name] = question.points
+        result.questions[question.name] = 0.0
+        for test in question.tests:
+            result.tests.append(_failed(test, message))
+    return result
+
+
+def prepare_workdir(workroot: Path, suite: Suite, data_dir: Path) -> Path:
+    """A new working directory holding only the assignment's data files."""
+    workdir = Path(tempfile.mkdtemp(prefix="sub-", dir=workroot))
+    for name in suite.data_files:
+        source = data_dir / name
+        target = workdir / "data" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    return workdir
+
+
+def grade_notebook(
+    path: Path,
+    suite: Suite,
+    *,
+    submission: str,
+    student: str,
+    data_dir: Path,
+    workroot: Path,
+    limits: Limits = Limits(),
+    isolation: sandbox.Isolation | None = None,
+    content: bytes | None = None,
+) -> SubmissionResult:
+    """Grade one notebook file against ``suite``; never raises for bad input.
+
+    ``content`` overrides the bytes read from ``path`` (for notebooks taken
+    out of a zip).
+    """
+    started = time.monotonic()
+    isolation = isolation or sandbox.probe()
+    try:
+        nb = read_submission(path, content)
+    except SubmissionError as exc:
+        result = blank_result(
+            suite,
+            submission=submission,
+            student=student,
+            path=path,
+            status=exc.status,
+            message=str(exc),
+        )
+        result.isolation = isolation.kind
+        return result
+
+    result = SubmissionResult(submission, student, str(path), "ok", "")
+    result.isolation = isolation.kind
+    for question in suite.autograded:
+        result.possible[question.name] = question.points
+        result.questions[question.name] = 0.0
+
+    problems: list[str] = []
+    graded: set[str] = set()
+    known = {q.name: q for q in suite.autograded}
+    workdir = prepare_workdir(workroot, suite, data_dir)
+    session = KernelSession(workdir, isolation=isolation, startup_timeout=limits.startup_timeout)
+    remote = _Remote(session, limits.call_timeout)
+    stopped = ""
+
+    def grade(question: Question) -> None:
+        nonlocal stopped
+        graded.add(question.name)
+        for test in question.tests:
+            if stopped:
+                result.tests.append(_failed(test, stopped))
+                continue
+            try:
+                test_result = _run_test(test, remote)
+            except _KernelGone:
+                stopped = "커널이 중지되어 채점할 수 없었습니다 (kernel stopped)"
+                problems.append(f"the kernel stopped while grading {question.name}")
+                test_result = _failed(test, stopped)
+            result.tests.append(test_result)
+            result.questions[question.name] += test_result.points
+
+    try:
+        session.start()
+    except KernelError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        logger.error("%s: %s", submission, exc)
+        failed = blank_result(
+            suite,
+            submission=submission,
+            student=student,
+            path=path,
+            status="grader-error",
+            message=str(exc),
+        )
+        failed.isolation = isolation.kind
+        return failed
+
+    try:
+        for step in plan(nb):
+            if stopped:
+                break
+            if time.monotonic() - started > limits.timeout:
+                stopped = f"제출물 전체 시간 제한 {limits.timeout:g} 초를 넘었습니다"
+                problems.append(
+                    f"the notebook ran over {limits.timeout:g} s; stopped before cell {step.cell}"
+                )
+                result.status = "timeout"
+                break
+            if step.kind == "run":
+                outcome = session.run_cell(step.source, timeout=limits.cell_timeout)
+                where = f"cell {step.cell} ({first_line(step.source)})"
+                if outcome.status == "error":
+                    problems.append(
+                        f"{where} raised {outcome.error_name}: "
+                        f"{first_line(outcome.error_value, 120)}"
+                    )
+                    result.status = "error" if result.status == "ok" else result.status
+                elif outcome.status == "timeout":
+                    problems.append(f"{where} ran over {limits.cell_timeout:g} s")
+                    result.status = "timeout"
+                elif outcome.status == "dead":
+                    stopped = f"커널이 {step.cell}번째 셀에서 중지되었습니다"
+                    problems.append(f"the kernel stopped in {where}")
+                    result.status = "kernel-died"
+            elif step.kind == "check" and step.question in known:
+                if step.question not in graded:
+                    grade(known[step.question])
+        for question in suite.autograded:
+            if question.name not in graded:
+                grade(question)
+    finally:
+        session.shutdown()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        result.message = problems[0] + more
+    result.seconds = round(time.monotonic() - started, 3)
+    logger.info(
+        "%s: %s/%s (%s) in %.1f s",
+        submission,
+        result.total,
+        result.total_possible,
+        result.status,
+        result.seconds,
+    )
+    return result
+
+
+def default_workroot() -> Path:
+    """Where working directories go: a private folder under the system temp."""
+    root = Path(tempfile.gettempdir()) / f"nngrade-{os.getuid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    return root

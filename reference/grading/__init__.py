@@ -1,0 +1,1 @@
+"""Grading tests, one module per assignment, each exposing ``suite``."""
