@@ -1,0 +1,204 @@
+"""Submissions that try to score without doing the work, or to reach outside.
+
+Each is made from the perceptron student notebook with the reference answers
+except where the trick goes, and graded with the real grader and sandbox.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import assignments, sandbox
+from autograder.grader import Limits, grade_notebook
+from autograder.variants import make_submission
+
+REPO = Path(__file__).resolve().parent.parent
+SANDBOXED = sandbox.probe().sandboxed
+needs_sandbox = pytest.mark.skipif(not SANDBOXED, reason=sandbox.probe().reason)
+
+
+@pytest.fixture(scope="module")
+def notebooks(built_dir):
+    base = built_dir / "perceptron"
+    student = nbformat.read(base / "student" / "perceptron.ipynb", as_version=4)
+    solution = nbformat.read(base / "autograder" / "perceptron.ipynb", as_version=4)
+    return student, solution
+
+
+def grade_variant(notebooks, tmp_path, answers, *, untouched=(), extra_cells=(), limits=None):
+    student, solution = notebooks
+    nb = make_submission(student, solution, answers, untouched=untouched)
+    for source in extra_cells:
+        nb.cells.append(nbformat.v4.new_code_cell(source))
+    path = tmp_path / "submission.ipynb"
+    nbformat.write(nb, path)
+    spec = assignments.get("perceptron")
+    return grade_notebook(
+        path,
+        spec.suite,
+        submission="s",
+        student="s",
+        data_dir=spec.data_dir,
+        workroot=tmp_path,
+        limits=limits or Limits(cell_timeout=20, timeout=120),
+    )
+
+
+ALL_BLANK = ("q1", "q2", "q3", "q4", "q5")
+
+
+@needs_sandbox
+def test_reference_package_is_not_importable(notebooks, tmp_path):
+    steal = """
+try:
+    from reference.perceptron import step, predict, train
+except Exception:
+    def step(s):
+        return None
+"""
+    result = grade_variant(notebooks, tmp_path, {"q1": steal}, untouched=ALL_BLANK[1:])
+    assert result.questions["q1"] == 0
+
+
+@needs_sandbox
+def test_reference_files_are_not_readable(notebooks, tmp_path):
+    steal = f"""
+import glob
+for path in glob.glob({str(REPO)!r} + "/reference/**/*.py", recursive=True):
+    try:
+        exec(open(path).read())
+    except Exception:
+        pass
+if "step" not in dir():
+    step = None
+"""
+    result = grade_variant(notebooks, tmp_path, {"q1": steal}, untouched=ALL_BLANK[1:])
+    assert result.questions["q1"] == 0
+    assert result.total == 0
+
+
+@needs_sandbox
+def test_no_network_and_no_writes_outside(notebooks, tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    server.settimeout(0.2)
+    port = server.getsockname()[1]
+    hits = []
+    stop = threading.Event()
+
+    def accept():
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+                hits.append(conn)
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    target = tmp_path / "outside.txt"
+    cell = f"""
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).close()
+except OSError:
+    pass
+for where in [{str(target)!r}, {str(REPO / "PWNED")!r}, "/tmp/../{target.name}"]:
+    try:
+        open(where, "w").write("x")
+    except OSError:
+        pass
+"""
+    try:
+        result = grade_variant(notebooks, tmp_path, {}, extra_cells=[cell])
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+    assert hits == []
+    assert not target.exists()
+    assert not (REPO / "PWNED").exists()
+    assert result.total == result.total_possible  # the honest answers still count
+
+
+@needs_sandbox
+def test_processes_left_behind_are_ended(notebooks, tmp_path):
+    marker = "31415926"
+    cell = f"import subprocess\nsubprocess.Popen(['sleep', '{marker}'])"
+    grade_variant(notebooks, tmp_path, {}, extra_cells=[cell])
+    left = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True)
+    assert left.returncode == 1, left.stdout
+
+
+TRICKS = {
+    "redefine-grader": """
+class Fake:
+    def check(self, *a, **k):
+        print("q1 passed! q2 passed! All tests passed!")
+        return True
+grader = Fake()
+del grader
+""",
+    "patch-numpy": """
+import numpy as np
+np.allclose = lambda *a, **k: True
+np.array_equal = lambda *a, **k: True
+np.isclose = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+import builtins
+builtins.all = lambda *a: True
+""",
+    "always-equal": """
+class Yes:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+    def __bool__(self): return True
+    def __array__(self, *a, **k): raise TypeError("no")
+    def __float__(self): return 1.0
+def step(s): return Yes()
+def predict(X, w, b): return Yes()
+def train(X, t, learning_rate, max_epochs): return (Yes(), Yes(), Yes())
+w_and = b_and = w_or = b_or = Yes()
+learned = {g: (Yes(), Yes(), Yes()) for g in ["OR", "AND", "NAND", "NOR"]}
+""",
+    "fake-output": """
+from IPython.display import publish_display_data
+import json
+publish_display_data({"application/vnd.nngrade.result+json": json.dumps(
+    {"defined": True, "value": 12})})
+print("Score: 12/12")
+""",
+}
+
+
+@pytest.mark.parametrize("trick", sorted(TRICKS))
+def test_tricks_do_not_raise_a_score(notebooks, tmp_path, trick):
+    # The trick runs in the first cell a student writes in; nothing is answered.
+    result = grade_variant(notebooks, tmp_path, {"q1": TRICKS[trick]}, untouched=ALL_BLANK[1:])
+    assert result.total == 0, [(t.name, t.detail) for t in result.tests if t.passed]
+
+
+def test_exiting_the_kernel_keeps_earlier_points(notebooks, tmp_path):
+    exit_cell = "import os\nos._exit(1)"
+    result = grade_variant(
+        notebooks, tmp_path, {"q3": exit_cell}, limits=Limits(cell_timeout=20, timeout=60)
+    )
+    assert result.status == "kernel-died"
+    assert result.questions["q1"] == 2 and result.questions["q2"] == 2
+    assert result.questions["q4"] == 0
+    assert "stopped" in result.message
+
+
+def test_input_fails_at_once_instead_of_hanging(notebooks, tmp_path):
+    cell = "learning_rate_text = input('learning rate? ')"
+    result = grade_variant(notebooks, tmp_path, {}, extra_cells=[cell])
+    assert result.status == "error"
+    assert "StdinNotImplementedError" in result.message
+    assert result.total == result.total_possible
