@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import assignments, results, sandbox
+from . import assignments, manual, results, sandbox
 from .errors import NngradeError
 from .grader import (
     Limits,
@@ -34,6 +34,8 @@ class BatchResult:
     results: list[SubmissionResult]
     scores: pd.DataFrame
     isolation: sandbox.Isolation
+    #: The answers to manually graded questions, for review; None if there are none.
+    manual_review: Path | None = None
 
     @property
     def scores_csv(self) -> Path:
@@ -52,6 +54,7 @@ def grade(
     workers: int | None = None,
     limits: Limits = Limits(),
     on_result: Callable[[SubmissionResult], None] | None = None,
+    manual_scores: Path | None = None,
 ) -> BatchResult:
     """Grade every submission in ``submissions`` and write the results to ``out``.
 
@@ -59,10 +62,17 @@ def grade(
     ``out/results/<name>.json`` and one ``out/feedback/<name>.md`` per
     submission. A submission that cannot be graded still gets its row, with a
     status and a message. ``on_result`` is called as each one finishes.
+
+    If the assignment has manually graded questions, ``out/manual_review.csv``
+    lists every answer with an empty ``points`` column. ``manual_scores`` is
+    such a file with the points filled in: they are checked before grading
+    starts and merged into ``scores.csv`` (see :mod:`autograder.manual`).
     """
     spec = assignments.get(assignment)
     suite = spec.suite
     out = Path(out)
+    hand_points = manual.read_scores(manual_scores, suite) if manual_scores else None
+    review_path = out / manual.REVIEW_FILE if manual.manual_names(suite) else None
     out.mkdir(parents=True, exist_ok=True)
     items = collect(Path(submissions))
     isolation = sandbox.probe()
@@ -77,6 +87,12 @@ def grade(
     workroot = default_workroot()
     done: list[SubmissionResult] = []
     lock = threading.Lock()
+
+    def scores_of(rows: list[SubmissionResult]) -> pd.DataFrame:
+        frame = results.scores_frame(rows, suite)
+        if hand_points is not None:
+            frame = manual.merge_scores(frame, hand_points, suite)
+        return frame
 
     def run(item: Submission) -> SubmissionResult:
         try:
@@ -124,7 +140,7 @@ def grade(
         results.write_atomic(out / "feedback" / f"{name}.md", results.feedback_text(result))
         with lock:
             done.append(result)
-            results.write_scores(out / "scores.csv", results.scores_frame(done, suite))
+            results.write_scores(out / "scores.csv", scores_of(done))
         if on_result is not None:
             on_result(result)
 
@@ -134,6 +150,13 @@ def grade(
         for future in as_completed(futures):
             record(future.result())
 
-    frame = results.scores_frame(done, suite)
+    frame = scores_of(done)
     results.write_scores(out / "scores.csv", frame)
-    return BatchResult(out, done, frame, isolation)
+    if review_path is not None:
+        # Points already typed into an earlier review file in this folder are kept.
+        known = manual.kept_points(review_path, suite, done) if review_path.exists() else {}
+        known.update(hand_points or {})
+        manual.write_review(review_path, manual.review_frame(done, suite, known))
+    if hand_points is not None:
+        manual.report_coverage(manual_scores, hand_points, [r.submission for r in done], suite)
+    return BatchResult(out, done, frame, isolation, review_path)

@@ -39,6 +39,8 @@ class BuiltAssignment:
     student_zip: Path
     solution_result: SubmissionResult | None = None
     notes: list[str] = field(default_factory=list)
+    #: The Gradescope autograder (see :mod:`autograder.gradescope`).
+    gradescope_zip: Path | None = None
 
 
 def master_questions(master: Path) -> dict[str, dict]:
@@ -143,6 +145,9 @@ def build(
 
     Raises :class:`BuildError` for the first assignment that fails.
     """
+    # Imported here: autograder.gradescope runs as ``python -m`` and imports the package.
+    from . import gradescope
+
     out = Path(out)
     built = []
     for name in names or assignments.names():
@@ -159,6 +164,7 @@ def build(
         student_zip = target / f"{name}-student.zip"
         _zip_folder(target / "student", student_zip, name)
         item = BuiltAssignment(name, student, solution, student_zip)
+        item.gradescope_zip = gradescope.write_zip(spec, target / gradescope.ZIP_NAME)
         if check:
             item.solution_result = check_solution(spec, solution)
         logger.info("built %s into %s", name, target)

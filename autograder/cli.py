@@ -16,8 +16,16 @@ from .batch import default_workers, grade
 from .build import build
 from .errors import NngradeError
 from .grader import Limits, SubmissionResult
+from .sandbox import parse_size
 
 logger = logging.getLogger("autograder")
+
+
+def _size(text: str) -> int:
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(text: str) -> float:
@@ -61,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
     p.add_argument("--assignment", required=True, help="assignment name, e.g. perceptron")
     p.add_argument("--out", type=Path, required=True, help="folder for scores and feedback")
+    p.add_argument(
+        "--manual-scores",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="merge hand-graded points: the manual_review.csv of a previous run, filled in",
+    )
     _add_grading_options(p)
 
     p = commands.add_parser("demo", help="build, then grade the bundled samples")
@@ -69,6 +84,37 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="keep everything in this folder (default: a temporary one)",
+    )
+    _add_grading_options(p)
+
+    p = commands.add_parser(
+        "verify", help="check the grading tests against the catalogues of code variants"
+    )
+    p.add_argument(
+        "names",
+        nargs="*",
+        metavar="ASSIGNMENT",
+        help="which to verify (default: every assignment with a catalogue)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="keep the variant notebooks and their results here (default: a temporary folder)",
+    )
+    p.add_argument(
+        "--catalogues",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of the ASSIGNMENT.yml catalogues (default: reference/variants)",
+    )
+    p.add_argument(
+        "--built",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="use the notebooks of an earlier 'nngrade build --out DIR' instead of building",
     )
     _add_grading_options(p)
     return parser
@@ -89,6 +135,13 @@ def _add_grading_options(p: argparse.ArgumentParser) -> None:
         help="time limit per cell (default: %(default)s)",
     )
     p.add_argument(
+        "--memory",
+        type=_size,
+        default=Limits.memory,
+        metavar="SIZE",
+        help="memory limit per kernel, e.g. 1G or 512M (default: 2G)",
+    )
+    p.add_argument(
         "--timeout",
         type=_positive,
         default=Limits.timeout,
@@ -102,6 +155,7 @@ def _limits(args: argparse.Namespace) -> Limits:
         cell_timeout=args.cell_timeout,
         call_timeout=args.cell_timeout,
         timeout=args.timeout,
+        memory=args.memory,
     )
 
 
@@ -145,6 +199,8 @@ def _cmd_build(args, console: Console) -> int:
             f"(or {item.student_notebook.parent}/); solutions in "
             f"{item.solution_notebook}"
         )
+        if item.gradescope_zip is not None:
+            console.print(f"  Gradescope autograder: {item.gradescope_zip}")
     return 0
 
 
@@ -155,9 +211,16 @@ def _cmd_grade(args, console: Console) -> int:
         out=args.out,
         workers=args.workers,
         limits=_limits(args),
+        manual_scores=args.manual_scores,
     )
     console.print(scores_table(f"{args.assignment}: {args.submissions}", batch.results))
     console.print(f"scores: {batch.scores_csv}; feedback: {args.out / 'feedback'}")
+    if batch.manual_review is not None:
+        merged = "merged into scores.csv" if args.manual_scores else "not in the totals yet"
+        console.print(
+            f"answers to grade by hand: {batch.manual_review} (fill in 'points', then "
+            f"rerun with --manual-scores; hand-graded points are {merged})"
+        )
     if not batch.isolation.sandboxed:
         console.print(f"[yellow]graded without a sandbox: {batch.isolation.reason}[/]")
     return 0
@@ -176,11 +239,63 @@ def _cmd_demo(args, console: Console) -> int:
     return 0
 
 
+def _cmd_verify(args, console: Console) -> int:
+    from .verify import verify
+
+    report = verify(
+        names=args.names or None,
+        workers=args.workers,
+        out=args.out,
+        catalogue_dir=args.catalogues,
+        built_dir=args.built,
+        limits=_limits(args),
+    )
+    for name in dict.fromkeys(o.assignment for o in report.outcomes):
+        table = Table(title=f"{name}: variants", title_justify="left")
+        for column in ("variant", "kind", "question(s)", "expected", "got", ""):
+            table.add_column(column)
+        for o in (o for o in report.outcomes if o.assignment == name):
+            style = "green" if o.passed else "bold red"
+            table.add_row(
+                o.variant.name,
+                o.variant.kind,
+                ", ".join(o.variant.questions),
+                o.variant.expected,
+                o.got,
+                f"[{style}]{o.verdict}[/]",
+            )
+        console.print(table)
+
+    table = Table(title="mutants killed per question", title_justify="left")
+    for column in ("assignment", "question", "mutants", "killed", ""):
+        table.add_column(column, justify="right" if column in ("mutants", "killed") else "left")
+    for q in report.questions:
+        note = (
+            "[yellow]no mutant aims here[/]"
+            if q.mutants == 0
+            else ("[bold red]weak: mutants survive[/]" if q.killed < q.mutants else "")
+        )
+        table.add_row(q.assignment, q.question, str(q.mutants), str(q.killed), note)
+    console.print(table)
+    for name, reason in report.skipped.items():
+        console.print(f"[yellow]skipped {name}[/]: {reason}", highlight=False)
+    if report.out is not None:
+        console.print(f"variant notebooks and their results are in {report.out}")
+    console.print(report.summary, highlight=False, markup=False, soft_wrap=True)
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     _setup_logging(args.verbose, args.quiet)
-    console = Console()
-    command = {"build": _cmd_build, "grade": _cmd_grade, "demo": _cmd_demo}[args.command]
+    # Off a terminal (CI logs, pipes) rich would wrap tables at 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=160)
+    command = {
+        "build": _cmd_build,
+        "grade": _cmd_grade,
+        "demo": _cmd_demo,
+        "verify": _cmd_verify,
+    }[args.command]
     try:
         return command(args, console)
     except NngradeError as exc:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from . import assignments
 from .batch import BatchResult, grade
 from .build import build
 from .grader import Limits
+
+logger = logging.getLogger(__name__)
 
 
 def run_demo(
@@ -19,6 +22,9 @@ def run_demo(
     batches = {}
     for name in assignments.names():
         spec = assignments.get(name)
+        if not spec.samples_dir.is_dir():
+            logger.warning("%s has no samples folder (%s); not graded", name, spec.samples_dir)
+            continue
         batches[name] = grade(
             spec.samples_dir,
             assignment=name,

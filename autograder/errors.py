@@ -45,3 +45,19 @@ class OutputDirLockedError(NngradeError):
             f"{path} is in use by another nngrade run ({holder}); wait for it to "
             "finish, or pass another --out"
         )
+
+
+class ManualScoresError(NngradeError):
+    """A file of hand-graded points that cannot be merged as it is."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path = Path(path)
+        super().__init__(f"{self.path}: {problem}")
+
+
+class CatalogueError(NngradeError):
+    """A variant catalogue (``reference/variants/NAME.yml``) that cannot be checked."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path = Path(path)
+        super().__init__(f"{self.path}: {problem}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -18,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import protocol, sandbox
+from . import manual, protocol, sandbox
 from .errors import KernelError, SubmissionError
 from .kernel import KernelSession
 from .notebook import first_line, plan, read_submission
@@ -29,12 +30,50 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Limits:
-    """Time limits for one submission, in seconds."""
+    """Limits for one submission: times in seconds, sizes in bytes or characters."""
 
     cell_timeout: float = 60.0
     call_timeout: float = 60.0
     timeout: float = 900.0
     startup_timeout: float = 60.0
+    memory: int = 2 * 1024**3
+    max_output_chars: int = 10_000_000
+    processes: int = 256
+
+    def resources(self) -> sandbox.ResourceLimits:
+        return sandbox.ResourceLimits(memory_bytes=self.memory, processes=self.processes)
+
+
+#: Submission statuses from best to worst; a submission keeps its worst.
+_SEVERITY = ("ok", "error", "output-limit", "memory", "timeout", "kernel-died")
+_FATAL = ("dead", "timeout", "output")
+
+
+def _size(resources: sandbox.ResourceLimits) -> str:
+    return sandbox.format_size(resources.memory_bytes) if resources.memory_bytes else "none"
+
+
+def _notebook_language(nb) -> str:
+    meta = nb.get("metadata", {})
+    language = meta.get("kernelspec", {}).get("language") or meta.get("language_info", {}).get(
+        "name"
+    )
+    return str(language).lower() if language else ""
+
+
+def _missing_file_hint(outcome, workdir: Path) -> str:
+    """For a FileNotFoundError, name the file that exists under another case."""
+    if outcome.error_name != "FileNotFoundError":
+        return ""
+    match = re.search(r"'([^']+)'", outcome.error_value)
+    if not match:
+        return ""
+    wanted = match[1].replace("\\", "/").lstrip("./").lower()
+    for path in workdir.rglob("*"):
+        rel = path.relative_to(workdir).as_posix()
+        if path.is_file() and rel.lower() == wanted and rel != match[1]:
+            return f" (the file that exists is {rel}: file names are case-sensitive)"
+    return ""
 
 
 @dataclass
@@ -63,6 +102,8 @@ class SubmissionResult:
     possible: dict[str, float] = field(default_factory=dict)
     isolation: str = ""
     seconds: float = 0.0
+    #: Answer text of each manually graded question, as the student wrote it.
+    manual_answers: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -230,6 +271,7 @@ def grade_notebook(
 
     result = SubmissionResult(submission, student, str(path), "ok", "")
     result.isolation = isolation.kind
+    result.manual_answers = manual.collect_answers(nb, manual.manual_names(suite))
     for question in suite.autograded:
         result.possible[question.name] = question.points
         result.questions[question.name] = 0.0
@@ -238,26 +280,17 @@ def grade_notebook(
     graded: set[str] = set()
     known = {q.name: q for q in suite.autograded}
     workdir = prepare_workdir(workroot, suite, data_dir)
-    session = KernelSession(workdir, isolation=isolation, startup_timeout=limits.startup_timeout)
+    session = KernelSession(
+        workdir,
+        isolation=isolation,
+        startup_timeout=limits.startup_timeout,
+        resources=limits.resources(),
+        max_output_chars=limits.max_output_chars,
+    )
     remote = _Remote(session, limits.call_timeout)
     stopped = ""
 
-    def grade(question: Question) -> None:
-        nonlocal stopped
-        graded.add(question.name)
-        for test in question.tests:
-            if stopped:
-                result.tests.append(_failed(test, stopped))
-                continue
-            try:
-                test_result = _run_test(test, remote)
-            except _KernelGone:
-                stopped = "커널이 중지되어 채점할 수 없었습니다 (kernel stopped)"
-                problems.append(f"the kernel stopped while grading {question.name}")
-                test_result = _failed(test, stopped)
-            result.tests.append(test_result)
-            result.questions[question.name] += test_result.points
-
+    resources = session.resources
     try:
         session.start()
     except KernelError as exc:
@@ -274,8 +307,55 @@ def grade_notebook(
         failed.isolation = isolation.kind
         return failed
 
+    language = _notebook_language(nb)
+    if language and language != "python":
+        problems.append(f"the notebook's kernel is {language}; it was run as Python")
+
+    steps = plan(nb)
+    ran: list[str] = []
+    restarts_left = [1]
+
+    def raise_status(status: str) -> None:
+        if _SEVERITY.index(status) > _SEVERITY.index(result.status):
+            result.status = status
+
+    def restart() -> bool:
+        """A fresh kernel with every cell that ran so far run again, so that the
+        rest of the notebook can still earn its points. Done at most once."""
+        if restarts_left[0] == 0 or time.monotonic() - started > limits.timeout:
+            return False
+        restarts_left[0] -= 1
+        session.shutdown()
+        try:
+            session.start()
+        except KernelError:
+            return False
+        for source in ran:
+            if session.run_cell(source, timeout=limits.cell_timeout).status in _FATAL:
+                return False
+        logger.info("%s: continuing on a fresh kernel", submission)
+        return True
+
+    def grade(question: Question) -> None:
+        nonlocal stopped
+        graded.add(question.name)
+        for test in question.tests:
+            if stopped:
+                result.tests.append(_failed(test, stopped))
+                continue
+            try:
+                test_result = _run_test(test, remote)
+            except _KernelGone:
+                problems.append(f"the kernel stopped while grading {question.name}")
+                raise_status("kernel-died")
+                test_result = _failed(test, "커널이 중지되었습니다 (kernel stopped)")
+                if not restart():
+                    stopped = "커널이 중지되어 채점할 수 없었습니다 (kernel stopped)"
+            result.tests.append(test_result)
+            result.questions[question.name] += test_result.points
+
     try:
-        for step in plan(nb):
+        for step in steps:
             if stopped:
                 break
             if time.monotonic() - started > limits.timeout:
@@ -283,27 +363,46 @@ def grade_notebook(
                 problems.append(
                     f"the notebook ran over {limits.timeout:g} s; stopped before cell {step.cell}"
                 )
-                result.status = "timeout"
+                raise_status("timeout")
                 break
-            if step.kind == "run":
-                outcome = session.run_cell(step.source, timeout=limits.cell_timeout)
-                where = f"cell {step.cell} ({first_line(step.source)})"
-                if outcome.status == "error":
-                    problems.append(
-                        f"{where} raised {outcome.error_name}: "
-                        f"{first_line(outcome.error_value, 120)}"
-                    )
-                    result.status = "error" if result.status == "ok" else result.status
-                elif outcome.status == "timeout":
-                    problems.append(f"{where} ran over {limits.cell_timeout:g} s")
-                    result.status = "timeout"
-                elif outcome.status == "dead":
-                    stopped = f"커널이 {step.cell}번째 셀에서 중지되었습니다"
-                    problems.append(f"the kernel stopped in {where}")
-                    result.status = "kernel-died"
-            elif step.kind == "check" and step.question in known:
+            if step.kind == "check" and step.question in known:
                 if step.question not in graded:
                     grade(known[step.question])
+                continue
+            if step.kind != "run":
+                continue
+            outcome = session.run_cell(step.source, timeout=limits.cell_timeout)
+            where = f"cell {step.cell} ({first_line(step.source)})"
+            if outcome.status == "ok":
+                ran.append(step.source)
+                continue
+            if outcome.status == "error" and outcome.error_name == "MemoryError":
+                problems.append(f"{where} ran out of memory (limit {_size(resources)})")
+                raise_status("memory")
+            elif outcome.status == "error":
+                hint = _missing_file_hint(outcome, workdir)
+                problems.append(
+                    f"{where} raised {outcome.error_name}: "
+                    f"{first_line(outcome.error_value, 120)}{hint}"
+                )
+                raise_status("error")
+            elif outcome.status == "timeout":
+                problems.append(f"{where} ran over {limits.cell_timeout:g} s")
+                raise_status("timeout")
+            elif outcome.status == "output":
+                problems.append(f"{where} printed more than {limits.max_output_chars:,} characters")
+                raise_status("output-limit")
+            else:
+                problems.append(
+                    f"the kernel stopped in {where}: the cell exited Python, crashed, "
+                    f"or went over the memory limit ({_size(resources)}) and was killed"
+                )
+                raise_status("kernel-died")
+            if outcome.status == "error":
+                # Replayed after a restart too: it may define names before it raises.
+                ran.append(step.source)
+            if not session.alive and not restart():
+                stopped = f"커널이 {step.cell}번째 셀에서 중지되었습니다 (kernel stopped)"
         for question in suite.autograded:
             if question.name not in graded:
                 grade(question)
@@ -312,8 +411,8 @@ def grade_notebook(
         shutil.rmtree(workdir, ignore_errors=True)
 
     if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        result.message = problems[0] + more
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        result.message = "; ".join(problems[:3]) + more
     result.seconds = round(time.monotonic() - started, 3)
     logger.info(
         "%s: %s/%s (%s) in %.1f s",

@@ -1,15 +1,18 @@
 """Turning what an instructor downloaded into a list of submissions.
 
 SUBMISSIONS may be a folder or a .zip. In either, each ``.ipynb`` is one
-submission, named by its file stem, and each Otter export zip (the file that
-``grader.export()`` gives a student) is one submission too. Any other file in
-a folder is also a submission, so that it gets a row saying why it could not
-be graded, instead of vanishing.
+submission, named by its file stem. In a folder, each ``.zip`` is one student's
+submission too (the zip that Otter's ``grader.export()`` makes, or any zip of a
+notebook): when it holds several notebooks, the one with the most work in it
+is graded and the message says which. Any other file in a folder is also a
+submission, so that it gets a row saying why it could not be graded, instead
+of vanishing.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import zipfile
 from dataclasses import dataclass
@@ -55,13 +58,36 @@ def _notebook_in_otter_zip(path: Path, zf: zipfile.ZipFile, label: str) -> Submi
     stem = Path(label).stem
     if not notebooks:
         return Submission(stem, stem, path, b"", note=f"{label}: the zip holds no .ipynb")
-    # Prefer a notebook at the top of the zip, then the largest.
-    notebooks.sort(key=lambda m: (m.filename.count("/"), -m.file_size))
-    chosen = notebooks[0]
-    note = ""
-    if len(notebooks) > 1:
-        note = f"graded {chosen.filename} of {len(notebooks)} notebooks in {label}"
-    return Submission(stem, stem, path, _read_member(zf, chosen, label), note=note)
+    if len(notebooks) == 1:
+        return Submission(stem, stem, path, _read_member(zf, notebooks[0], label))
+    contents = {m.filename: _read_member(zf, m, label) for m in notebooks}
+    # The notebook with the most work: most code, then nearest the top.
+    chosen = max(notebooks, key=lambda m: (_work(contents[m.filename]), -m.filename.count("/")))
+    note = (
+        f"graded {chosen.filename}, the notebook with the most code of the "
+        f"{len(notebooks)} in {label}"
+    )
+    return Submission(stem, stem, path, contents[chosen.filename], note=note)
+
+
+def _work(content: bytes) -> int:
+    """How much code a notebook holds, leaving out blanks and ``...`` placeholders."""
+    try:
+        cells = json.loads(content.decode("utf-8", errors="replace")).get("cells", [])
+    except (ValueError, AttributeError):
+        return -1
+    total = 0
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        total += sum(
+            len(line.strip())
+            for line in source.splitlines()
+            if line.strip() and not line.strip().endswith("...")
+        )
+    return total
 
 
 def _read_member(zf: zipfile.ZipFile, member: zipfile.ZipInfo, label: str) -> bytes:
@@ -105,10 +131,7 @@ def _from_folder(folder: Path) -> list[Submission]:
             continue
         if path.suffix == ".zip" and zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as zf:
-                if OTTER_ZIP_MARKER in zf.namelist():
-                    found.append(_notebook_in_otter_zip(path, zf, path.name))
-                    continue
-            found.extend(_from_zip(path))
+                found.append(_notebook_in_otter_zip(path, zf, path.name))
             continue
         found.append(Submission(path.stem, path.stem, path))
     return found

@@ -31,9 +31,16 @@ logger = logging.getLogger(__name__)
 MAX_KEPT_OUTPUT_CHARS = 20_000
 
 
+def _give_to_nobody(workdir: Path) -> None:
+    """Let the unprivileged kernel user write its working directory."""
+    for path in [workdir, *workdir.rglob("*")]:
+        os.chown(path, sandbox.KERNEL_UID, sandbox.KERNEL_UID, follow_symlinks=False)
+
+
 @dataclass
 class CellOutcome:
-    """How one execution ended: ``"ok"``, ``"error"``, ``"timeout"`` or ``"dead"``."""
+    """How one execution ended: ``"ok"``, ``"error"``, ``"timeout"``, ``"output"``
+    (printed more than the output cap) or ``"dead"``."""
 
     status: str
     error_name: str = ""
@@ -52,10 +59,14 @@ class KernelSession:
         *,
         isolation: sandbox.Isolation,
         startup_timeout: float = 60.0,
+        resources: sandbox.ResourceLimits | None = None,
+        max_output_chars: int = 10_000_000,
     ):
         self.workdir = Path(os.path.realpath(workdir))
         self.isolation = isolation
         self.startup_timeout = startup_timeout
+        self.resources = resources or sandbox.ResourceLimits()
+        self.max_output_chars = max_output_chars
         self.km: KernelManager | None = None
         self.kc = None
 
@@ -65,6 +76,10 @@ class KernelSession:
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         if self.isolation.sandboxed:
             argv = sandbox.bwrap_command(self.workdir) + argv
+        elif self.isolation.drop_to_nobody:
+            argv = sandbox.drop_privileges_command() + argv
+            _give_to_nobody(self.workdir)
+        argv = self.resources.prlimit_command() + argv
         km = KernelManager(
             transport="ipc",
             ip=str(self.workdir / ".kernel"),
@@ -149,6 +164,7 @@ class KernelSession:
         outcome = CellOutcome("ok")
         stdout: list[str] = []
         kept = 0
+        printed = 0
         reply = None
         idle = False
         last_alive_check = started
@@ -167,16 +183,25 @@ class KernelSession:
                 msg = kc.get_iopub_msg(timeout=0.05)
             except Empty:
                 msg = None
+            if printed > self.max_output_chars:
+                outcome.status = "output"
+                self._interrupt()
+                break
             if msg is not None and msg["parent_header"].get("msg_id") == msg_id:
                 kind, content = msg["msg_type"], msg["content"]
                 if kind == "status" and content.get("execution_state") == "idle":
                     idle = True
-                elif kind == "stream" and content.get("name") == "stdout":
-                    if kept < MAX_KEPT_OUTPUT_CHARS:
-                        stdout.append(content.get("text", ""))
-                        kept += len(stdout[-1])
+                elif kind == "stream":
+                    text = content.get("text", "")
+                    printed += len(text)
+                    if content.get("name") == "stdout" and kept < MAX_KEPT_OUTPUT_CHARS:
+                        stdout.append(text)
+                        kept += len(text)
                 elif kind in ("display_data", "execute_result"):
-                    outcome.displays.append(content.get("data", {}))
+                    data = content.get("data", {})
+                    printed += sum(len(str(v)) for v in data.values())
+                    if printed <= self.max_output_chars:
+                        outcome.displays.append(data)
                 elif kind == "error":
                     outcome.status = "error"
                     outcome.error_name = content.get("ename", "")

@@ -76,7 +76,7 @@ def read_submission(path: Path, data: bytes | None = None) -> nbformat.NotebookN
     except json.JSONDecodeError as exc:
         hint = (
             "the file is cut off; save the notebook again and resubmit"
-            if exc.pos >= len(text) - 1
+            if text.lstrip().startswith("{") and not text.rstrip().endswith("}")
             else "submit the .ipynb file that Jupyter saves, not a script or export"
         )
         raise SubmissionError(

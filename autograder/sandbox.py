@@ -11,6 +11,14 @@ at the same path on both sides.
 Where bubblewrap cannot run, the kernel runs unsandboxed in its working
 directory with a clean environment, and :func:`probe` says why, so the grader
 can report the weaker isolation.
+
+Either way, a grader running as root never gives the kernel root: inside
+bubblewrap the kernel is uid 65534 with no capabilities; without it the
+kernel is started as the unprivileged user ``nobody`` (uid 65534), who cannot
+read a reference tree or autograder folder that only root can read.
+
+Resource limits (:class:`ResourceLimits`) apply in both cases, through
+``prlimit``: address space (memory), file size, and number of processes.
 """
 
 from __future__ import annotations
@@ -44,16 +52,76 @@ SYSTEM_DIRS = (
 PRIVATE_PACKAGES = ("reference", "autograder")
 
 
+#: The unprivileged uid and gid a root grader runs kernels as (``nobody``).
+KERNEL_UID = 65534
+
+
 @dataclass(frozen=True)
 class Isolation:
-    """What isolation a kernel gets: ``"bubblewrap"`` or ``"none"``, and why."""
+    """What isolation a kernel gets: ``"bubblewrap"`` or ``"none"``, and why.
+
+    ``drop_to_nobody`` is set when the grader is root and the kernel is
+    started as uid 65534 outside any sandbox.
+    """
 
     kind: str
     reason: str = ""
+    drop_to_nobody: bool = False
 
     @property
     def sandboxed(self) -> bool:
         return self.kind == "bubblewrap"
+
+    def describe(self) -> str:
+        if self.sandboxed:
+            return "bubblewrap sandbox (no network, private /tmp, only data files visible)"
+        user = "as nobody (uid 65534)" if self.drop_to_nobody else "as the grading user"
+        return f"NO sandbox: {self.reason}; kernels ran {user} with resource limits only"
+
+
+@dataclass(frozen=True)
+class ResourceLimits:
+    """Per-kernel limits; ``None`` leaves one unset."""
+
+    memory_bytes: int | None = 2 * 1024**3
+    file_bytes: int | None = 512 * 1024**2
+    processes: int | None = 256
+
+    def prlimit_command(self) -> list[str]:
+        """A ``prlimit`` prefix applying these limits to the command after it."""
+        tool = shutil.which("prlimit")
+        if tool is None:
+            return []
+        cmd = [tool]
+        if self.memory_bytes:
+            cmd.append(f"--as={self.memory_bytes}")
+        if self.file_bytes:
+            cmd.append(f"--fsize={self.file_bytes}")
+        if self.processes:
+            cmd.append(f"--nproc={self.processes}")
+        return cmd + ["--"] if len(cmd) > 1 else []
+
+
+def parse_size(text: str) -> int:
+    """``"1G"``, ``"512M"``, ``"2048K"`` or a number of bytes, as bytes."""
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    cleaned = text.strip().upper().removesuffix("IB").removesuffix("B")
+    factor = units.get(cleaned[-1:], 1)
+    number = cleaned[:-1] if cleaned[-1:] in units else cleaned
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"not a size: {text!r}; write e.g. 1G or 512M") from None
+    if value <= 0:
+        raise ValueError(f"a size must be more than 0, got {text!r}")
+    return int(value * factor)
+
+
+def format_size(n: int) -> str:
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= factor:
+            return f"{n / factor:g} {unit}"
+    return f"{n} bytes"
 
 
 def _python_dirs() -> list[Path]:
@@ -134,28 +202,61 @@ def bwrap_command(workdir: Path) -> list[str]:
     for path in _private_dirs():
         cmd += ["--tmpfs", str(path)]
     cmd += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    if os.geteuid() == 0:
+        # Run as nobody inside the sandbox, with no capabilities, even for root.
+        cmd += ["--unshare-user", "--uid", str(KERNEL_UID), "--gid", str(KERNEL_UID)]
     return cmd
+
+
+def drop_privileges_command() -> list[str]:
+    """Prefix that starts a command as nobody (for a root grader, no sandbox)."""
+    return [
+        shutil.which("setpriv") or "setpriv",
+        f"--reuid={KERNEL_UID}",
+        f"--regid={KERNEL_UID}",
+        "--clear-groups",
+        "--",
+    ]
+
+
+def _nobody_can_run_python() -> bool:
+    cmd = drop_privileges_command() + [sys.executable, "-c", "import ipykernel"]
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=60, cwd="/").returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _unsandboxed(reason: str) -> Isolation:
+    if os.geteuid() != 0:
+        return Isolation("none", reason)
+    if _nobody_can_run_python():
+        return Isolation("none", reason, drop_to_nobody=True)
+    logger.warning("the kernel's Python is not readable by nobody; kernels will run as root")
+    return Isolation("none", reason + "; and the kernel's Python is not readable by nobody")
 
 
 @functools.cache
 def probe() -> Isolation:
-    """Find out once whether bubblewrap works here."""
+    """Find out once whether bubblewrap works here (``NNGRADE_SANDBOX=none``
+    turns it off, to see how grading behaves without it)."""
+    if os.environ.get("NNGRADE_SANDBOX", "").lower() == "none":
+        return _unsandboxed("the sandbox was turned off (NNGRADE_SANDBOX=none)")
     if not sys.platform.startswith("linux"):
-        return Isolation("none", f"bubblewrap needs Linux; this is {sys.platform}")
+        return _unsandboxed(f"bubblewrap needs Linux; this is {sys.platform}")
     if shutil.which("bwrap") is None:
-        return Isolation(
-            "none",
-            "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)",
+        return _unsandboxed(
+            "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
         )
     probe_dir = Path(os.path.realpath(os.environ.get("TMPDIR", "/tmp")))
     cmd = bwrap_command(probe_dir) + [sys.executable, "-c", "import numpy"]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return Isolation("none", f"bubblewrap did not start ({exc})")
+        return _unsandboxed(f"bubblewrap did not start ({exc})")
     if done.returncode != 0:
         detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        return Isolation("none", f"bubblewrap cannot run here: {detail}")
+        return _unsandboxed(f"bubblewrap cannot run here: {detail}")
     return Isolation("bubblewrap")
 
 
@@ -179,6 +280,9 @@ def kernel_environment(workdir: Path) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "NNGRADE_GRADING": "1",
+        # No network in the sandbox: make `!pip install` fail at once, not retry.
+        "PIP_NO_INDEX": "1",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
     }
     # Some processors need these for a correct OpenBLAS; keep them as given.
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):

@@ -12,23 +12,38 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Sequence
 
 import nbformat
 
+from . import manual
+
 ANSWER_TAG = "otter_answer_cell"
+SOLUTION_TAG = "otter_assign_solution_cell"
 _CHECK = re.compile(r"""grader\.check\(\s*['"]([\w.-]+)['"]\s*\)""")
 
 
-def answer_cells(nb: nbformat.NotebookNode) -> dict[str, list[int]]:
+def answer_cells(
+    nb: nbformat.NotebookNode, manual_questions: Sequence[str] | None = None
+) -> dict[str, list[int]]:
     """``{question: [cell index, ...]}`` of the answer cells of each question.
 
-    An answer cell belongs to the question whose check cell comes next; for
-    manual questions (no check cell) to the name in the preceding
-    ``BEGIN QUESTION`` block, which otter records in the cell metadata.
+    An answer cell belongs to the question whose check cell comes next. A
+    manual question has no check cell; otter marks its cells with
+    ``BEGIN QUESTION`` / ``END QUESTION`` comments, and the k-th marked block
+    belongs to the k-th name in ``manual_questions`` (by default the manual
+    questions of the assignment named in the notebook's metadata).
     """
+    if manual_questions is None:
+        manual_questions = manual.names_for(nb)
+    names = iter(manual_questions)
     found: dict[str, list[int]] = {}
     pending: list[int] = []
     for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and manual.END_MARK in cell.source:
+            if pending:
+                found.setdefault(next(names, ""), []).extend(pending)
+                pending = []
         if ANSWER_TAG in cell.get("metadata", {}).get("tags", []):
             pending.append(index)
             continue
@@ -42,6 +57,33 @@ def answer_cells(nb: nbformat.NotebookNode) -> dict[str, list[int]]:
     return found
 
 
+def _tags(cell) -> list:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def _without_written_prompts(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The solution notebook without the placeholder cell that otter puts before
+    each written (markdown) solution; the student notebook has that placeholder
+    where the solution is, so the cells then line up one to one."""
+    cells = solution.cells
+    keep = [
+        cell
+        for n, cell in enumerate(cells)
+        if not (
+            cell.cell_type == "markdown"
+            and ANSWER_TAG in _tags(cell)
+            and n + 1 < len(cells)
+            and cells[n + 1].cell_type == "markdown"
+            and SOLUTION_TAG in _tags(cells[n + 1])
+        )
+    ]
+    if len(keep) == len(cells):
+        return solution
+    aligned = copy.copy(solution)
+    aligned.cells = keep
+    return aligned
+
+
 def make_submission(
     student: nbformat.NotebookNode,
     solution: nbformat.NotebookNode,
@@ -52,8 +94,10 @@ def make_submission(
     """A student notebook with reference answers, except where ``answers`` says.
 
     ``answers`` maps a question to the code of its answer cell (or a list, one
-    per answer cell). Questions in ``untouched`` keep the blank template.
+    per answer cell; ``None`` in the list keeps that cell's reference answer).
+    Questions in ``untouched`` keep the blank template.
     """
+    solution = _without_written_prompts(solution)
     if len(student.cells) != len(solution.cells):
         raise ValueError("the student and solution notebooks do not have the same cells")
     nb = copy.deepcopy(student)
@@ -67,7 +111,9 @@ def make_submission(
         if given is not None and len(given) != len(indices):
             raise ValueError(f"{question} has {len(indices)} answer cells; {len(given)} given")
         for n, index in enumerate(indices):
-            source = given[n] if given is not None else solution.cells[index].source
+            source = solution.cells[index].source
+            if given is not None and given[n] is not None:
+                source = given[n]
             nb.cells[index].source = source.strip("\n")
             if nb.cells[index].cell_type == "code":
                 nb.cells[index].outputs = []
