@@ -76,6 +76,26 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="merge hand-graded points: the manual_review.csv of a previous run, filled in",
     )
+    p.add_argument(
+        "--roster",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="class list (columns name, sid and/or email): adds a 'missing' row for "
+        "each student without a submission",
+    )
+    p.add_argument(
+        "--name-pattern",
+        default=None,
+        metavar="REGEX",
+        help="how file names carry the student, as a regular expression with a "
+        "(?P<student>...) group (default: Canvas style name_userid_subid_file)",
+    )
+    p.add_argument(
+        "--regrade",
+        action="store_true",
+        help="grade everything again, even submissions unchanged since the last run",
+    )
     _add_grading_options(p)
 
     p = commands.add_parser("demo", help="build, then grade the bundled samples")
@@ -166,6 +186,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         else {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     )
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # The batch log file may lower a package logger's level; the console keeps its own.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
     for noisy in ("traitlets", "asyncio"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
@@ -204,6 +227,14 @@ def _cmd_build(args, console: Console) -> int:
     return 0
 
 
+def _progress(console: Console, args: argparse.Namespace):
+    from .progress import LineProgress, TerminalProgress
+
+    if args.quiet:
+        return None
+    return TerminalProgress(console) if console.is_terminal else LineProgress(console)
+
+
 def _cmd_grade(args, console: Console) -> int:
     batch = grade(
         args.submissions,
@@ -212,9 +243,16 @@ def _cmd_grade(args, console: Console) -> int:
         workers=args.workers,
         limits=_limits(args),
         manual_scores=args.manual_scores,
+        roster=args.roster,
+        name_pattern=args.name_pattern,
+        regrade=args.regrade,
+        progress=_progress(console, args),
     )
     console.print(scores_table(f"{args.assignment}: {args.submissions}", batch.results))
-    console.print(f"scores: {batch.scores_csv}; feedback: {args.out / 'feedback'}")
+    console.print(
+        f"scores: {batch.scores_csv}; report: {args.out / 'report.html'}; "
+        f"gradebook: {args.out / 'grades.csv'}; feedback: {args.out / 'feedback'}/"
+    )
     if batch.manual_review is not None:
         merged = "merged into scores.csv" if args.manual_scores else "not in the totals yet"
         console.print(

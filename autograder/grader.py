@@ -104,6 +104,11 @@ class SubmissionResult:
     seconds: float = 0.0
     #: Answer text of each manually graded question, as the student wrote it.
     manual_answers: dict[str, str] = field(default_factory=dict)
+    #: The submitters, as ``{"name", "sid", "email"}`` records.
+    students: list[dict] = field(default_factory=list)
+    #: What was graded and how, so that a later run can tell what changed.
+    content_hash: str = ""
+    config_hash: str = ""
 
     @property
     def total(self) -> float:

@@ -276,7 +276,12 @@ def choose_submission(folder: Path, assignment: str) -> Chosen:
     chosen = ranked[0]
     note = ""
     others = [p for p in ranked[1:] if rank(p)[0] < 2]
-    if others:
+    if rank(chosen)[0] == 2:
+        note = (
+            f"노트북(.ipynb)이 없습니다; {assignment}.ipynb 를 제출하세요 "
+            "(no notebook in the upload)"
+        )
+    elif others:
         names = ", ".join(p.relative_to(folder).as_posix() for p in others)
         note = (
             f"{chosen.relative_to(folder).as_posix()} 을(를) 채점했습니다; 다른 노트북은 채점하지 "

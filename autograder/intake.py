@@ -1,22 +1,39 @@
 """Turning what an instructor downloaded into a list of submissions.
 
-SUBMISSIONS may be a folder or a .zip. In either, each ``.ipynb`` is one
-submission, named by its file stem. In a folder, each ``.zip`` is one student's
-submission too (the zip that Otter's ``grader.export()`` makes, or any zip of a
-notebook): when it holds several notebooks, the one with the most work in it
-is graded and the message says which. Any other file in a folder is also a
-submission, so that it gets a row saying why it could not be graded, instead
-of vanishing.
+SUBMISSIONS is a folder or a .zip (a zip is unpacked into a private temporary
+folder first), in one of three shapes:
+
+- **Notebooks, one per student.** Each file is a submission, named by its
+  stem. A ``.zip`` inside is one student's submission (the zip that Otter's
+  ``grader.export()`` makes, or any zip of a notebook); when it holds several
+  notebooks, the one with the most work in it is graded.
+- **A Gradescope "Export Submissions" download**: ``submission_metadata.yml``
+  maps each ``submission_<id>`` folder to its submitters (name, sid, email)
+  and its time. The row is the submission; ``student`` names every submitter.
+- **An LMS download** whose file names carry the student, Canvas style
+  (``kimminsu_12345_67890_perceptron.ipynb``, ``kimminsu_LATE_12345_...``), or
+  any convention given as a regular expression with a ``student`` group (and
+  optionally ``sid``).
+
+When one student (or one Gradescope submission) has several notebooks, the
+one named like the assignment is graded, else the newest; the message says
+which and why. Files that are not notebooks still become submissions, so that
+they get a row saying why they could not be graded instead of vanishing.
 """
 
 from __future__ import annotations
 
-import io
+import contextlib
 import json
 import logging
+import re
+import tempfile
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+
+import yaml
 
 from .errors import NngradeError
 
@@ -28,8 +45,27 @@ OTTER_ZIP_MARKER = "__zip_filename__"
 #: Largest notebook read out of a zip, in bytes.
 MAX_MEMBER_BYTES = 200 * 1024 * 1024
 
-#: Files that are never submissions (operating-system litter).
-IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+#: Largest class download unpacked, in bytes.
+MAX_UNPACKED_BYTES = 4 * 1024**3
+
+#: Files that are never submissions (operating-system litter, our own files).
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "submission_metadata.yml"}
+
+GRADESCOPE_METADATA = "submission_metadata.yml"
+
+#: Canvas: ``{name}[_LATE]_{user id}_{submission id}_{original file name}``.
+CANVAS_PATTERN = r"^(?P<student>[^_]+)(?:_late)?_(?P<sid>\d+)_\d+_(?P<file>.+)$"
+
+
+@dataclass(frozen=True)
+class Student:
+    name: str
+    sid: str = ""
+    email: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or self.sid or self.email
 
 
 @dataclass(frozen=True)
@@ -37,10 +73,16 @@ class Submission:
     """One thing to grade. ``content`` is set when it came out of a zip."""
 
     name: str
-    student: str
+    students: tuple[Student, ...]
     path: Path
     content: bytes | None = None
     note: str = ""
+    created: float = 0.0
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def student(self) -> str:
+        return "; ".join(s.label for s in self.students)
 
 
 def _is_litter(name: str) -> bool:
@@ -49,25 +91,6 @@ def _is_litter(name: str) -> bool:
         any(p.startswith(".") or p == "__MACOSX" for p in parts)
         or PurePosixPath(name).name in IGNORED_NAMES
     )
-
-
-def _notebook_in_otter_zip(path: Path, zf: zipfile.ZipFile, label: str) -> Submission:
-    notebooks = [
-        m for m in zf.infolist() if m.filename.endswith(".ipynb") and not _is_litter(m.filename)
-    ]
-    stem = Path(label).stem
-    if not notebooks:
-        return Submission(stem, stem, path, b"", note=f"{label}: the zip holds no .ipynb")
-    if len(notebooks) == 1:
-        return Submission(stem, stem, path, _read_member(zf, notebooks[0], label))
-    contents = {m.filename: _read_member(zf, m, label) for m in notebooks}
-    # The notebook with the most work: most code, then nearest the top.
-    chosen = max(notebooks, key=lambda m: (_work(contents[m.filename]), -m.filename.count("/")))
-    note = (
-        f"graded {chosen.filename}, the notebook with the most code of the "
-        f"{len(notebooks)} in {label}"
-    )
-    return Submission(stem, stem, path, contents[chosen.filename], note=note)
 
 
 def _work(content: bytes) -> int:
@@ -99,58 +122,183 @@ def _read_member(zf: zipfile.ZipFile, member: zipfile.ZipInfo, label: str) -> by
     return zf.read(member)
 
 
-def _from_zip(path: Path) -> list[Submission]:
+def _from_student_zip(path: Path, name: str, students: tuple[Student, ...]) -> Submission:
+    """One student's zip: grade the notebook in it with the most work."""
+    created = path.stat().st_mtime
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
-        raise NngradeError(f"{path}: not a readable zip file ({exc})") from exc
+    except zipfile.BadZipFile:
+        return Submission(name, students, path, created=created)
     with zf:
-        names = zf.namelist()
-        if OTTER_ZIP_MARKER in names:
-            return [_notebook_in_otter_zip(path, zf, path.name)]
-        found = []
-        for member in zf.infolist():
-            if member.is_dir() or _is_litter(member.filename):
-                continue
-            inner = PurePosixPath(member.filename)
-            data = _read_member(zf, member, path.name)
-            if inner.suffix == ".zip":
-                with zipfile.ZipFile(io.BytesIO(data)) as inner_zip:
-                    if OTTER_ZIP_MARKER in inner_zip.namelist():
-                        found.append(_notebook_in_otter_zip(path, inner_zip, inner.name))
-                        continue
-            found.append(Submission(inner.stem, inner.stem, path / inner, data))
-        return found
+        notebooks = [
+            m for m in zf.infolist() if m.filename.endswith(".ipynb") and not _is_litter(m.filename)
+        ]
+        if not notebooks:
+            return Submission(
+                name, students, path, b"", note=f"{path.name} holds no .ipynb", created=created
+            )
+        if len(notebooks) == 1:
+            return Submission(
+                name, students, path, _read_member(zf, notebooks[0], path.name), created=created
+            )
+        contents = {m.filename: _read_member(zf, m, path.name) for m in notebooks}
+    chosen = max(notebooks, key=lambda m: (_work(contents[m.filename]), -m.filename.count("/")))
+    note = (
+        f"graded {chosen.filename}, the notebook with the most code of the "
+        f"{len(notebooks)} in {path.name}"
+    )
+    return Submission(name, students, path, contents[chosen.filename], note, created)
 
 
-def _from_folder(folder: Path) -> list[Submission]:
+def _candidate(path: Path, name: str, students: tuple[Student, ...]) -> Submission:
+    if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+        return _from_student_zip(path, name, students)
+    return Submission(name, students, path, created=path.stat().st_mtime)
+
+
+def _choose(candidates: list[Submission], assignment: str, whose: str) -> Submission:
+    """One submission out of several from the same student or group."""
+    if len(candidates) == 1:
+        return candidates[0]
+
+    def named_like(sub: Submission) -> bool:
+        return assignment.lower() in sub.path.stem.lower()
+
+    def readable(sub: Submission) -> bool:
+        return sub.path.suffix.lower() in (".ipynb", ".zip")
+
+    named = [c for c in candidates if named_like(c) and readable(c)]
+    pool = named or [c for c in candidates if readable(c)] or candidates
+    chosen = max(pool, key=lambda c: c.created)
+    why = "named like the assignment" if named and len(named) == 1 else "the newest"
+    others = ", ".join(sorted(c.path.name for c in candidates if c is not chosen))
+    note = (
+        f"graded {chosen.path.name} ({why}) of {len(candidates)} files from {whose}; not {others}"
+    )
+    return replace(chosen, note="; ".join(n for n in (note, chosen.note) if n))
+
+
+def _files(folder: Path) -> list[Path]:
+    return [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not _is_litter(str(p.relative_to(folder)))
+    ]
+
+
+def _gradescope(folder: Path, metadata: Path, assignment: str) -> list[Submission]:
+    try:
+        entries = yaml.safe_load(metadata.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise NngradeError(
+            f"{metadata}: cannot read the Gradescope metadata ({exc}); download the export again"
+        ) from exc
+    if not isinstance(entries, dict):
+        raise NngradeError(f"{metadata}: expected a mapping of submission folders")
     found = []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
-        if not path.is_file() or _is_litter(str(rel)):
+    for key, entry in entries.items():
+        entry = entry if isinstance(entry, dict) else {}
+        students = tuple(
+            Student(
+                str(s.get(":name", "") or ""),
+                str(s.get(":sid", "") or ""),
+                str(s.get(":email", "") or ""),
+            )
+            for s in entry.get(":submitters", []) or []
+            if isinstance(s, dict)
+        )
+        sub_folder = metadata.parent / str(key)
+        created = entry.get(":created_at")
+        files = _files(sub_folder) if sub_folder.is_dir() else []
+        if not files:
+            found.append(
+                Submission(
+                    str(key),
+                    students,
+                    sub_folder,
+                    b"",
+                    note=f"{key}: the Gradescope submission holds no files",
+                )
+            )
             continue
-        if path.suffix == ".zip" and zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as zf:
-                found.append(_notebook_in_otter_zip(path, zf, path.name))
-            continue
-        found.append(Submission(path.stem, path.stem, path))
+        candidates = [_candidate(p, str(key), students) for p in files]
+        chosen = _choose(candidates, assignment, str(key))
+        found.append(replace(chosen, extra={"created_at": str(created or "")}))
     return found
 
 
-def collect(source: Path) -> list[Submission]:
-    """The submissions in ``source`` (a folder or a .zip), with unique names."""
+def _by_file_name(folder: Path, assignment: str, pattern: str | None) -> list[Submission]:
+    regex = re.compile(pattern or CANVAS_PATTERN, re.IGNORECASE)
+    if "student" not in regex.groupindex:
+        raise NngradeError(
+            f"--name-pattern {pattern!r} has no (?P<student>...) group; add one that "
+            "matches the part of the file name naming the student"
+        )
+    groups: dict[str, list[Submission]] = {}
+    for path in _files(folder):
+        match = regex.match(path.name)
+        if match:
+            key = match["student"]
+            sid = match.groupdict().get("sid") or ""
+            students = (Student(key, sid),)
+        elif pattern:
+            logger.warning("%s does not match --name-pattern; named by its file name", path.name)
+            key, students = path.stem, (Student(path.stem),)
+        else:
+            key, students = path.stem, (Student(path.stem),)
+        groups.setdefault(key, []).append(_candidate(path, key, students))
+    return [_choose(subs, assignment, name) for name, subs in sorted(groups.items())]
+
+
+def _find_metadata(folder: Path) -> Path | None:
+    found = sorted(folder.rglob(GRADESCOPE_METADATA), key=lambda p: len(p.parts))
+    return found[0] if found else None
+
+
+def _unpack(source: Path, into: Path) -> None:
+    try:
+        zf = zipfile.ZipFile(source)
+    except zipfile.BadZipFile as exc:
+        raise NngradeError(f"{source}: not a readable zip file ({exc})") from exc
+    with zf:
+        size = sum(m.file_size for m in zf.infolist())
+        if size > MAX_UNPACKED_BYTES:
+            raise NngradeError(
+                f"{source}: unpacks to {size} bytes, over the {MAX_UNPACKED_BYTES} byte "
+                "limit; unpack it yourself and pass the folder"
+            )
+        zf.extractall(into)
+
+
+@contextlib.contextmanager
+def open_submissions(
+    source: Path, *, assignment: str, name_pattern: str | None = None
+) -> Iterator[list[Submission]]:
+    """The submissions in ``source``, with unique names, while the context lasts."""
     source = Path(source)
     if not source.exists():
         raise NngradeError(
             f"{source}: no such file or folder; give the folder or .zip of submissions"
         )
-    if source.is_dir():
-        found = _from_folder(source)
-    elif zipfile.is_zipfile(source):
-        found = _from_zip(source)
-    else:
-        found = [Submission(source.stem, source.stem, source)]
-    return _unique(found)
+    with contextlib.ExitStack() as stack:
+        folder = source
+        if source.is_file() and zipfile.is_zipfile(source):
+            with zipfile.ZipFile(source) as zf:
+                otter_export = OTTER_ZIP_MARKER in zf.namelist()
+            if otter_export:
+                yield [_from_student_zip(source, source.stem, (Student(source.stem),))]
+                return
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nngrade-in-")))
+            _unpack(source, folder)
+        elif source.is_file():
+            yield [Submission(source.stem, (Student(source.stem),), source)]
+            return
+        metadata = _find_metadata(folder)
+        if metadata is not None:
+            found = _gradescope(folder, metadata, assignment)
+        else:
+            found = _by_file_name(folder, assignment, name_pattern)
+        yield _unique(found)
 
 
 def _unique(found: list[Submission]) -> list[Submission]:
@@ -162,6 +310,47 @@ def _unique(found: list[Submission]) -> list[Submission]:
         if count:
             renamed = f"{sub.name}-{count + 1}"
             logger.warning("two submissions named %s; calling the second %s", sub.name, renamed)
-            sub = Submission(renamed, sub.student, sub.path, sub.content, sub.note)
+            sub = replace(sub, name=renamed)
         unique.append(sub)
     return unique
+
+
+def read_roster(path: Path) -> list[Student]:
+    """Students from a roster CSV with a ``name`` (or ``student``) column and
+    optionally ``sid`` (or ``id``) and ``email``."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise NngradeError(f"{path}: cannot read the roster ({exc})") from exc
+    columns = {c.strip().lower(): c for c in frame.columns}
+    name_col = columns.get("name") or columns.get("student")
+    sid_col = columns.get("sid") or columns.get("id") or columns.get("student id")
+    email_col = columns.get("email")
+    if not (name_col or sid_col or email_col):
+        raise NngradeError(
+            f"{path}: a roster needs a 'name', 'sid' or 'email' column; found "
+            f"{', '.join(frame.columns)}"
+        )
+    return [
+        Student(
+            row[name_col].strip() if name_col else "",
+            row[sid_col].strip() if sid_col else "",
+            row[email_col].strip() if email_col else "",
+        )
+        for _, row in frame.iterrows()
+    ]
+
+
+def same_student(a: Student, b: Student) -> bool:
+    """Whether two records name the same person (sid, then email, then name)."""
+    if a.sid and b.sid:
+        return a.sid == b.sid
+    if a.email and b.email:
+        return a.email.lower() == b.email.lower()
+    return bool(a.name) and _fold(a.name) == _fold(b.name)
+
+
+def _fold(name: str) -> str:
+    return re.sub(r"[\s_.-]+", "", name).lower()

@@ -15,8 +15,9 @@ answers that differ from the reference solution::
 
 ``answers`` has the format of ``samples.yml``: the code of a question's answer
 cell, or a list with one entry per answer cell (``null`` keeps that cell's
-reference answer); every other question keeps the reference answer. :func:`verify` makes one submission per variant, grades them
-all with the normal grader, and reports which mutants the tests kill and which
+reference answer); every other question keeps the reference answer.
+:func:`verify` makes one submission per variant, grades them all with the
+normal grader, and reports which mutants the tests kill and which
 right variants keep full marks. A surviving mutant means a question's tests
 are too weak; a right variant that loses points means a test checks more than
 the property that matters.
@@ -50,6 +51,11 @@ RIGHT = "right"
 
 #: Section of the catalogue file for each kind of variant.
 SECTIONS = {"mutants": MUTANT, "right": RIGHT}
+
+#: Statuses of a notebook that ran, however badly. Any other status (the kernel
+#: did not start, the file was not read) says nothing about the tests, so such a
+#: variant is neither killed nor full.
+RAN = ("ok", "error", "output-limit", "memory", "timeout", "kernel-died")
 
 _ENTRY_KEYS = {"about", "answers", "loses"}
 _VARIANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -99,6 +105,8 @@ class Outcome:
     @property
     def passed(self) -> bool:
         """A mutant is killed, or a right variant scores full marks."""
+        if self.result.status not in RAN:
+            return False
         if self.variant.kind == MUTANT:
             return all(q in self.short for q in self.variant.loses)
         return not self.short and self.result.status == "ok"
@@ -113,6 +121,8 @@ class Outcome:
 
     @property
     def verdict(self) -> str:
+        if self.result.status not in RAN:
+            return "NOT GRADED"
         if self.variant.kind == MUTANT:
             return "killed" if self.passed else "SURVIVED"
         return "full" if self.passed else "LOSES POINTS"
@@ -130,11 +140,14 @@ class QuestionKills:
 
 @dataclass
 class VerifyReport:
+    """What :func:`verify` found, over every assignment it checked."""
+
     outcomes: list[Outcome]
     questions: list[QuestionKills]
     #: Assignments left out, with the reason.
     skipped: dict[str, str] = field(default_factory=dict)
-    #: Where the variant notebooks and their grading results are (None once deleted).
+    #: Where the variant notebooks and their grading results are kept; None when
+    #: they were in a temporary folder, now deleted.
     out: Path | None = None
 
     @property
@@ -172,7 +185,9 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str) and key in seen:
+            if not isinstance(key, str):
+                continue
+            if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"{key!r} is given twice", key_node.start_mark
                 )
@@ -342,7 +357,7 @@ def _kills(name: str, suite: Suite, outcomes: list[Outcome]) -> list[QuestionKil
         aimed = [
             o for o in outcomes if o.variant.kind == MUTANT and question.name in o.variant.loses
         ]
-        killed = sum(question.name in o.short for o in aimed)
+        killed = sum(o.result.status in RAN and question.name in o.short for o in aimed)
         rows.append(QuestionKills(name, question.name, len(aimed), killed))
     return rows
 

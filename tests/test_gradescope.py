@@ -23,7 +23,9 @@ import pytest
 
 from autograder import assignments
 from autograder.build import build
-from autograder.gradescope import ZIP_NAME
+from autograder.grader import SubmissionResult
+from autograder.gradescope import ZIP_NAME, results_json
+from autograder.sandbox import Isolation
 
 SCHEMA = json.loads((Path(__file__).parent / "gradescope_results.schema.json").read_text())
 SAMPLES = assignments.get("perceptron").samples_dir
@@ -225,3 +227,16 @@ def test_setup_installs_from_the_zip_into_a_fresh_venv(root, tmp_path):
     shutil.copy(SAMPLES / "correct.ipynb", root / "submission" / "perceptron.ipynb")
     data = run_autograder(root, python=None, NNGRADE_VENV=str(venv))
     assert data["score"] == 12
+
+
+def test_a_run_without_the_sandbox_says_so():
+    result = SubmissionResult("s", "s", "s.ipynb", "ok", "")
+    data = results_json(
+        result,
+        seconds=1.0,
+        isolation=Isolation("none", "bubblewrap cannot run here: no user namespaces"),
+        notes=[],
+        manual_questions=[],
+    )
+    jsonschema.validate(data, SCHEMA)
+    assert "WITHOUT the bubblewrap sandbox: bubblewrap cannot run here" in data["output"]

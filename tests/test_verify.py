@@ -71,6 +71,7 @@ def test_the_course_has_twenty_mutants_and_six_right_variants():
 # The command
 
 
+@pytest.mark.slow
 def test_verify_perceptron_kills_every_mutant():
     done = nngrade("verify", "perceptron")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -44,11 +44,11 @@ GRADIENT_SHAPES = {
 
 #: The settings the notebook gives for q5 and q6.
 XOR_SEED = 1
-XOR_LEARNING_RATE = 1.0
-XOR_EPOCHS = 2000
+XOR_LEARNING_RATE = 2.0
+XOR_EPOCHS = 1000
 REGRESSION_SEED = 0
 REGRESSION_LEARNING_RATE = 0.5
-REGRESSION_EPOCHS = 1000
+REGRESSION_EPOCHS = 500
 
 #: Largest held-out MSE allowed, as a fraction of the straight line's.
 MSE_RATIO = 0.8
@@ -420,7 +420,7 @@ def train_xor_solves_xor(nb):
     message="다른 초기값에서 시작해도, 주어진 에포크 안에 XOR 을 풀고 오차가 줄어야 합니다.",
 )
 def train_xor_from_several_seeds(nb):
-    for seed in (2, 3, 5, 8):
+    for seed in (2, 3, 5):
         what = f"train_xor(초기값 seed={seed})"
         params, losses = _training_result(
             nb.call("train_xor", X_XOR, T_XOR, ref.init_xor(seed), XOR_LEARNING_RATE, XOR_EPOCHS),
@@ -513,12 +513,11 @@ def fit_regression_beats_line(nb):
 )
 def fit_regression_other_splits(nb):
     X, T = _regression_data()
-    for split_seed, init_seed in [(1, 1), (2, 2)]:
-        what = f"fit_regression(분할 {split_seed}, 초기값 {init_seed})"
-        train, test = _split(len(X), split_seed)
-        initial = ref.init_regression(init_seed)
-        params = _fit(nb, X[train], T[train], initial, what)
-        _check_fitted(nb, params, initial, (train, test), what)
+    train, test = _split(len(X), 1)
+    initial = ref.init_regression(1)
+    what = "fit_regression(다른 분할과 초기값)"
+    params = _fit(nb, X[train], T[train], initial, what)
+    _check_fitted(nb, params, initial, (train, test), what)
 
 
 @suite.test(
