@@ -35,6 +35,7 @@ from .grader import (
     grade_notebook,
 )
 from .intake import Student, Submission, open_submissions, read_roster, same_student
+from .pool import KernelPool
 
 logger = logging.getLogger(__name__)
 
@@ -283,6 +284,7 @@ def _grade_locked(
                 limits=limits,
                 isolation=isolation,
                 content=item.content,
+                kernels=kernels,
             )
         except NngradeError as exc:
             result = blank_result(
@@ -342,7 +344,16 @@ def _grade_locked(
         for kept in earlier.values():
             record(kept, write=False)
         count = max(1, min(workers or default_workers(), len(todo) or 1))
-        with ThreadPoolExecutor(max_workers=count) as pool:
+        kernels = KernelPool(
+            size=count,
+            total=len(todo),
+            suite=suite,
+            data_dir=spec.data_dir,
+            workroot=workroot,
+            isolation=isolation,
+            limits=limits,
+        )
+        with kernels if todo else contextlib.nullcontext(), ThreadPoolExecutor(count) as pool:
             futures = [pool.submit(run, item, hashes[item.name]) for item in todo]
             for future in as_completed(futures):
                 record(future.result())

@@ -17,12 +17,12 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import manual, protocol, sandbox
 from .errors import KernelError, SubmissionError
 from .kernel import KernelSession
-from .notebook import first_line, plan, read_submission
+from .notebook import GRADER_STUB, first_line, plan, read_submission
 from .spec import Failure, Question, Suite, Test
 
 logger = logging.getLogger(__name__)
@@ -129,6 +129,13 @@ class SubmissionResult:
         fields = {k: v for k, v in data.items() if k not in ("total", "total_possible")}
         fields["tests"] = [TestResult(**t) for t in fields.get("tests", [])]
         return cls(**fields)
+
+
+class KernelSource(Protocol):
+    """Hands out started kernels, each for one submission (see :mod:`.pool`)."""
+
+    def take(self) -> KernelSession:
+        """A started kernel in a fresh working directory; raises KernelError."""
 
 
 class _KernelGone(Exception):
@@ -252,6 +259,7 @@ def grade_notebook(
     limits: Limits = Limits(),
     isolation: sandbox.Isolation | None = None,
     content: bytes | None = None,
+    kernels: KernelSource | None = None,
 ) -> SubmissionResult:
     """Grade one notebook file against ``suite``; never raises for bad input.
 
@@ -284,22 +292,24 @@ def grade_notebook(
     problems: list[str] = []
     graded: set[str] = set()
     known = {q.name: q for q in suite.autograded}
-    workdir = prepare_workdir(workroot, suite, data_dir)
-    session = KernelSession(
-        workdir,
-        isolation=isolation,
-        startup_timeout=limits.startup_timeout,
-        resources=limits.resources(),
-        max_output_chars=limits.max_output_chars,
-    )
-    remote = _Remote(session, limits.call_timeout)
-    stopped = ""
-
-    resources = session.resources
+    resources = limits.resources()
     try:
-        session.start()
+        if kernels is not None:
+            session = kernels.take()
+        else:
+            session = KernelSession(
+                prepare_workdir(workroot, suite, data_dir),
+                isolation=isolation,
+                startup_timeout=limits.startup_timeout,
+                resources=resources,
+                max_output_chars=limits.max_output_chars,
+            )
+            try:
+                session.start()
+            except KernelError:
+                shutil.rmtree(session.workdir, ignore_errors=True)
+                raise
     except KernelError as exc:
-        shutil.rmtree(workdir, ignore_errors=True)
         logger.error("%s: %s", submission, exc)
         failed = blank_result(
             suite,
@@ -311,6 +321,9 @@ def grade_notebook(
         )
         failed.isolation = isolation.kind
         return failed
+    workdir = session.workdir
+    remote = _Remote(session, limits.call_timeout)
+    stopped = ""
 
     language = _notebook_language(nb)
     if language and language != "python":
@@ -335,7 +348,7 @@ def grade_notebook(
             session.start()
         except KernelError:
             return False
-        for source in ran:
+        for source in [GRADER_STUB, *ran]:
             if session.run_cell(source, timeout=limits.cell_timeout).status in _FATAL:
                 return False
         logger.info("%s: continuing on a fresh kernel", submission)

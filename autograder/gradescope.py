@@ -32,6 +32,7 @@ from pathlib import Path, PurePosixPath
 
 from . import __version__, assignments, manual, results, sandbox
 from .batch import grade
+from .errors import BuildError
 from .grader import Limits, SubmissionResult, TestResult
 from .intake import OTTER_ZIP_MARKER
 
@@ -156,6 +157,8 @@ if [ ! -x "$PYTHON" ]; then
     PYTHON="$(command -v python3 || echo python3)"
 fi
 cd "$ROOT/source" || exit 1
+# The assignment graded is the one in source/, whatever the environment says.
+unset NNGRADE_ROOT
 # Only the grader below writes the results.
 rm -f "$ROOT/results/results.json"
 "$PYTHON" -m autograder.gradescope run --root "$ROOT" --assignment {assignment}
@@ -188,8 +191,16 @@ def write_zip(spec: assignments.Assignment, target: Path) -> Path:
     The zip's root holds ``setup.sh``, ``run_autograder``, ``constraints.txt``
     and what grading needs of the source tree: the packages, ``pyproject.toml``,
     the master notebook and the assignment's data files.
+
+    Raises :class:`BuildError` if this package is not installed from its source tree.
     """
-    root = assignments.project_root()
+    # The code is this package's own tree; the assignment comes from its spec.
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "pyproject.toml").is_file():
+        raise BuildError(
+            f"{root} has no pyproject.toml, so the Gradescope zip cannot carry the package; "
+            "install nngrade from its source tree (pip install -e .) and build again"
+        )
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     members: dict[str, Path] = {}

@@ -121,8 +121,20 @@ def answer_status(answers: dict[str, str], question: str) -> str:
     return ANSWERED if text else BLANK
 
 
+#: First characters that make a spreadsheet read a cell as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _review_answer(answers: dict[str, str], question: str) -> str:
-    return answers[question] if answer_status(answers, question) == ANSWERED else ""
+    """The answer as the review file shows it.
+
+    A student's text that a spreadsheet would run as a formula gets a leading
+    apostrophe, which spreadsheets read as "this is text".
+    """
+    if answer_status(answers, question) != ANSWERED:
+        return ""
+    text = answers[question]
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 Scores = dict[tuple[str, str], float]
@@ -240,9 +252,11 @@ def kept_points(path: Path, suite: Suite, results: Iterable[SubmissionResult]) -
         submission = str(row.get("submission", "")).strip()
         question = str(row.get("question", "")).strip()
         current = answers.get(submission, {})
-        # Spreadsheets may change line endings and trailing spaces; compare words.
-        written = str(row.get("answer", "")).split()
-        if question not in possible or written != _review_answer(current, question).split():
+        # Spreadsheets may change line endings and spaces, and drop the apostrophe
+        # in front of formula-like text; compare the words.
+        written = str(row.get("answer", "")).lstrip("'").split()
+        now = _review_answer(current, question).lstrip("'").split()
+        if question not in possible or written != now:
             continue
         try:
             value = float(str(row.get("points", "")).strip())

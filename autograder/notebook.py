@@ -21,7 +21,9 @@ from .errors import SubmissionError
 
 _CHECK = re.compile(r"""^\s*grader\s*\.\s*check\s*\(\s*(['"])(?P<q>[\w.-]+)\1\s*\)\s*;?\s*$""")
 _OTTER_INIT = re.compile(r"\botter\s*\.\s*Notebook\s*\(")
-_OTTER_OTHER = re.compile(r"^\s*grader\s*\.\s*(check_all|export|to_pdf|run_plugin)\s*\(")
+_OTTER_OTHER = re.compile(
+    r"^\s*grader\s*\.\s*(check_all|export|to_pdf|run_plugin)\s*\(", re.MULTILINE
+)
 
 #: Stands in for Otter's set-up cell, so that leftover ``grader`` calls work.
 GRADER_STUB = '''\
@@ -120,11 +122,20 @@ def plan(nb: nbformat.NotebookNode) -> list[Step]:
             steps.append(Step("check", number, question=match["q"]))
         elif _OTTER_INIT.search(source):
             steps.append(Step("run", number, source=GRADER_STUB))
-        elif _OTTER_OTHER.match(source):
+        elif _OTTER_OTHER.search(source) and _only_otter_calls(source):
             steps.append(Step("skip", number))
         else:
             steps.append(Step("run", number, source=source))
     return steps
+
+
+def _only_otter_calls(source: str) -> bool:
+    """Whether every line of a cell is a comment, blank, or an Otter call."""
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and not _OTTER_OTHER.match(stripped):
+            return False
+    return True
 
 
 def first_line(source: str, width: int = 60) -> str:

@@ -101,6 +101,9 @@ def report_html(
     """The whole report as one HTML document."""
     graded = scores[scores["status"] != "missing"]
     possible = float(scores["possible"].max()) if len(scores) else suite.points
+    if "manual_possible" in scores and len(scores):
+        # Hand-graded points were merged into the totals.
+        possible += float(scores["manual_possible"].max())
     png = _histogram_png(list(graded["total"]), possible) if len(graded) else ""
     esc = html.escape
     parts = [

@@ -86,6 +86,8 @@ def feedback_text(result: SubmissionResult) -> str:
                 lines.append(f"  - {test.message}")
                 if test.detail:
                     lines.append(f"  - {test.detail}")
+    for question in result.manual_answers:
+        lines += ["", f"## {question}: 직접 채점 (graded by hand), 위 점수에 포함되지 않음"]
     return "\n".join(lines) + "\n"
 
 

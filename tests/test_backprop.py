@@ -192,8 +192,8 @@ def test_backward_matches_finite_differences_of_the_loss(seed):
 
 
 def test_deltas_are_derivatives_with_respect_to_the_weighted_sums():
-    # With X = identity-like inputs and zero biases, dE/db is the batch sum of
-    # the deltas, so one row at a time the deltas are gradients of E in b.
+    # A bias is added to its layer's weighted sum, so for a batch of one input
+    # dE/db of a layer equals that layer's delta.
     rng = np.random.default_rng(3)
     params = {k: rng.normal(size=s) for k, s in grading.XOR_SHAPES.items()}
     X = rng.normal(size=(1, 2))
@@ -364,3 +364,64 @@ def test_regression_grading_tests_pass_on_the_textbook_data(monkeypatch):
     monkeypatch.setattr(grading, "DATA_PATH", path)
     assert grading._regression_data()[0].shape == (1000, 1)
     assert run_suite(reference_namespace(), ["q6"]) == {}
+
+
+# The bundled samples (graded once per session with real kernels)
+
+
+@pytest.mark.parametrize(
+    ("sample", "failing"),
+    [
+        ("correct", set()),
+        (
+            "derivative-one-plus",
+            {
+                "derivative_values",
+                "activations_on_arrays",
+                "activations_for_large_inputs",
+                "derivative_check_passes",
+            },
+        ),
+        (
+            "hidden-derivative-forgotten",
+            {
+                "backward_matches_reference",
+                "backward_matches_finite_differences",
+                "train_xor_solves_xor",
+                "train_xor_from_several_seeds",
+                "train_xor_is_gradient_descent",
+            },
+        ),
+        (
+            "update-sign-flipped",
+            {
+                "train_xor_solves_xor",
+                "train_xor_from_several_seeds",
+                "train_xor_is_gradient_descent",
+            },
+        ),
+        (
+            "sigmoid-output",
+            {
+                "predict_regression_example",
+                "predict_regression_random",
+                "fit_regression_beats_line",
+                "fit_regression_other_splits",
+                "fit_regression_is_gradient_descent",
+            },
+        ),
+    ],
+)
+def test_samples_fail_exactly_the_tests_of_their_mistake(graded_samples, sample, failing):
+    results = {r.submission: r for r in graded_samples("backprop").results}
+    result = results[sample]
+    assert result.status == "ok", result.message
+    assert {t.name for t in result.tests if not t.passed} == failing
+
+
+def test_sigmoid_output_sample_is_told_about_the_straight_line(graded_samples):
+    results = {r.submission: r for r in graded_samples("backprop").results}
+    detail = next(
+        t.detail for t in results["sigmoid-output"].tests if t.name == "fit_regression_beats_line"
+    )
+    assert "직선 회귀" in detail

@@ -144,6 +144,7 @@ def test_untouched_correct_and_not_a_notebook(root):
     assert not_a_notebook["score"] == 0
     assert "not a notebook" in not_a_notebook["output"]
     assert "report.pdf" in not_a_notebook["output"]
+    assert "no notebook in the upload" in not_a_notebook["output"]
 
 
 def test_nothing_submitted_scores_zero_and_says_so(root):

@@ -16,6 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from autograder import assignments, cli, manual, samples
 from autograder.build import build
 from autograder.errors import ManualScoresError
+from autograder.grader import SubmissionResult
 from autograder.variants import answer_cells, make_submission
 from reference import perceptron
 from reference import xor as ref
@@ -161,6 +162,8 @@ def test_review_file_lists_every_written_answer(xor_spec, graded_samples):
     written = samples.catalogue(xor_spec)["correct"]["answers"]["q4"].strip()
     assert review.loc["correct", "status"] == manual.ANSWERED
     assert review.loc["correct", "answer"] == written
+    feedback = (batch.out / "feedback" / "correct.md").read_text(encoding="utf-8")
+    assert "## q4: 직접 채점 (graded by hand)" in feedback
 
 
 # Hand-graded points: the round trip
@@ -208,6 +211,8 @@ def test_manual_points_round_trip_through_the_cli(graded_samples, tmp_path, capl
     assert scores.loc["blank-q4", "total"] == 14
     assert (scores["possible"] == 14).all() and (scores["manual_possible"] == 2).all()
     assert "drops-cross-term" in caplog.text and "not in this batch" in caplog.text
+    grades = pd.read_csv(out / "grades.csv").set_index("submission")
+    assert grades.loc["correct", "xor"] == 16
     review = pd.read_csv(
         out / manual.REVIEW_FILE, dtype=str, keep_default_na=False, encoding="utf-8-sig"
     )
@@ -266,3 +271,13 @@ def test_grading_again_keeps_points_typed_into_the_review_file(xor_spec, graded_
     changed = next(r for r in results if r.submission == "correct")
     changed.manual_answers = {"q4": "다시 쓴 답"}
     assert ("correct", "q4") not in manual.kept_points(filled, xor_spec.suite, results)
+
+
+def test_formula_like_answers_reach_the_spreadsheet_as_text(xor_spec, tmp_path):
+    result = SubmissionResult("kim", "kim", "kim.ipynb", "ok", "")
+    result.manual_answers = {"q4": '=HYPERLINK("http://example.invalid", "XOR")'}
+    frame = manual.review_frame([result], xor_spec.suite)
+    assert frame.loc[0, "answer"] == "'" + result.manual_answers["q4"]
+    path = tmp_path / "review.csv"
+    manual.write_review(path, frame.assign(points="1"))
+    assert manual.kept_points(path, xor_spec.suite, [result]) == {("kim", "q4"): 1.0}
