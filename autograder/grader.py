@@ -158,8 +158,19 @@ class _Remote:
 
     def _ask(self, kind: str, name: str, args: tuple, kwargs: dict) -> Any:
         self.last_warnings = []
-        source = protocol.probe_source(kind, name, args, kwargs)
-        outcome, text = self._session.probe(source, timeout=self._timeout)
+        request = protocol.request_text(kind, name, args, kwargs)
+        if self._session.probe_ready:
+            outcome, text = self._session.probe(
+                protocol.call_source(request), timeout=self._timeout
+            )
+            if text is None and outcome.error_name == "NameError":
+                self._session.probe_ready = False  # removed by the student's code
+        if not self._session.probe_ready:
+            outcome, text = self._session.probe(
+                protocol.helper_source() + "\n" + protocol.call_source(request),
+                timeout=self._timeout,
+            )
+            self._session.probe_ready = text is not None
         if outcome.status == "timeout":
             raise Failure(f"{name}: {self._timeout:g} 초 안에 끝나지 않았습니다 (무한 반복?)")
         if outcome.status == "dead":
@@ -446,5 +457,8 @@ def grade_notebook(
 def default_workroot() -> Path:
     """Where working directories go: a private folder under the system temp."""
     root = Path(tempfile.gettempdir()) / f"nngrade-{os.getuid()}"
-    root.mkdir(mode=0o700, exist_ok=True)
+    root.mkdir(exist_ok=True)
+    # Others may pass through (a kernel run as nobody must reach its own
+    # directory) but not list it: working directories have random names.
+    root.chmod(0o711)
     return root

@@ -69,6 +69,8 @@ class KernelSession:
         self.max_output_chars = max_output_chars
         self.km: KernelManager | None = None
         self.kc = None
+        #: Whether the grader's probe function is defined in this kernel.
+        self.probe_ready = False
 
     # lifecycle
 
@@ -108,6 +110,7 @@ class KernelSession:
             self._kill(km)
             raise KernelError(f"the grading kernel did not start: {exc}") from exc
         self.km, self.kc = km, kc
+        self.probe_ready = False
         logger.debug("kernel ready in %.2f s", time.monotonic() - started)
 
     def shutdown(self) -> None:
@@ -179,10 +182,16 @@ class KernelSession:
                 if not self.km.is_alive():
                     outcome.status = "dead"
                     break
-            try:
-                msg = kc.get_iopub_msg(timeout=0.05)
-            except Empty:
+            if idle:
+                # Everything is published; only the reply is missing.
                 msg = None
+                wait_shell = 0.05
+            else:
+                wait_shell = 0
+                try:
+                    msg = kc.get_iopub_msg(timeout=0.05)
+                except Empty:
+                    msg = None
             if printed > self.max_output_chars:
                 outcome.status = "output"
                 self._interrupt()
@@ -208,7 +217,7 @@ class KernelSession:
                     outcome.error_value = content.get("evalue", "")
             if reply is None:
                 try:
-                    shell = kc.get_shell_msg(timeout=0)
+                    shell = kc.get_shell_msg(timeout=wait_shell)
                 except Empty:
                     shell = None
                 if shell is not None and shell["parent_header"].get("msg_id") == msg_id:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,17 +100,21 @@ def _decode_array(data: dict) -> Any:
         return Unsupported(f"malformed array ({exc})")
 
 
-# The source below runs inside the student's kernel. It is sent whole with
-# every probe (so a student's `%reset` or redefinition cannot break it), uses
-# only local names, and reports failures as data.
-_PROBE_TEMPLATE = r"""
-def {fname}():
+# The source below runs inside the student's kernel. It defines one function,
+# sent once per kernel; each probe then only calls it with its request. If the
+# student's code has removed it (`%reset`), the grader sends it again. It uses
+# only local names and reports failures as data; whatever a student does to it
+# changes only the data their own answers send back.
+HELPER_NAME = "_nngrade_probe"
+
+_HELPER_TEMPLATE = r"""
+def {fname}(request_text):
     import json as _json
     import math as _math
     import warnings as _warnings
     import numpy as _np
 
-    request = _json.loads({request!r})
+    request = _json.loads(request_text)
     namespace = get_ipython().user_ns
 
     def decode(value):
@@ -174,16 +177,17 @@ def {fname}():
     from IPython.display import publish_display_data as _publish
     _publish({{{mime!r}: text}})
 
-try:
-    {fname}()
-finally:
-    del {fname}
 """
 
 
-def probe_source(kind: str, name: str, args: tuple = (), kwargs: dict | None = None):
-    """Source of a probe that gets (``kind="get"``) or calls (``"call"``) ``name``."""
-    request = json.dumps(
+def helper_source() -> str:
+    """Source that defines the probe function in the kernel."""
+    return _HELPER_TEMPLATE.format(fname=HELPER_NAME, mime=MIME_TYPE)
+
+
+def request_text(kind: str, name: str, args: tuple = (), kwargs: dict | None = None) -> str:
+    """The JSON request that asks for (``kind="get"``) or calls (``"call"``) ``name``."""
+    return json.dumps(
         {
             "kind": kind,
             "name": name,
@@ -191,8 +195,16 @@ def probe_source(kind: str, name: str, args: tuple = (), kwargs: dict | None = N
             "kwargs": encode_argument(kwargs or {}),
         }
     )
-    fname = "_nngrade_probe_" + secrets.token_hex(6)
-    return _PROBE_TEMPLATE.format(fname=fname, request=request, mime=MIME_TYPE)
+
+
+def call_source(request: str) -> str:
+    """Source of one probe, for a kernel where :func:`helper_source` has run."""
+    return f"{HELPER_NAME}({request!r})"
+
+
+def probe_source(kind: str, name: str, args: tuple = (), kwargs: dict | None = None) -> str:
+    """A self-contained probe: the helper's definition and one call of it."""
+    return helper_source() + "\n" + call_source(request_text(kind, name, args, kwargs))
 
 
 def parse_payload(text: Any) -> dict:
