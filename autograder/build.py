@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import assignments
+from . import assignments, colab
 from .errors import BuildError
 from .grader import Limits, SubmissionResult, default_workroot, grade_notebook
 
@@ -139,12 +139,21 @@ def check_solution(spec: assignments.Assignment, notebook: Path) -> SubmissionRe
 
 
 def build(
-    *, out: Path = Path("dist"), names: list[str] | None = None, check: bool = True
+    *,
+    out: Path = Path("dist"),
+    names: list[str] | None = None,
+    check: bool = True,
+    data_url: str | None = None,
 ) -> list[BuiltAssignment]:
     """Build every assignment (or those in ``names``) into ``out/<name>/``.
 
-    Raises :class:`BuildError` for the first assignment that fails.
+    ``data_url`` is where a Colab notebook fetches its test and data files
+    (``<data_url>/<name>/tests/...``); by default ``data_url`` of
+    ``course.yml``, and without either the files are packed into the
+    notebook's set-up cell. Raises :class:`BuildError` for the first
+    assignment that fails.
     """
+    url = colab.course_data_url() if data_url is None else data_url
     # Imported here: autograder.gradescope runs as ``python -m`` and imports the package.
     from . import gradescope
 
@@ -161,6 +170,8 @@ def build(
             _copy_data(spec, target / part)
         student = target / "student" / f"{name}.ipynb"
         solution = target / "autograder" / f"{name}.ipynb"
+        for notebook in (student, solution):
+            colab.add_setup(notebook, name, target / "student", url)
         student_zip = target / f"{name}-student.zip"
         _zip_folder(target / "student", student_zip, name)
         item = BuiltAssignment(name, student, solution, student_zip)

@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip grading each master's own solution",
     )
+    p.add_argument(
+        "--data-url",
+        default=None,
+        metavar="URL",
+        help="where Colab notebooks fetch tests/ and data/ (URL/<assignment>/...); "
+        "default: data_url in course.yml, else the files are packed into the notebook",
+    )
 
     p = commands.add_parser("grade", help="grade a folder or .zip of submissions")
     p.add_argument("submissions", type=Path, metavar="SUBMISSIONS")
@@ -215,7 +222,12 @@ def scores_table(title: str, rows: list[SubmissionResult]) -> Table:
 
 
 def _cmd_build(args, console: Console) -> int:
-    built = build(out=args.out, names=args.names or None, check=not args.no_check)
+    built = build(
+        out=args.out,
+        names=args.names or None,
+        check=not args.no_check,
+        data_url=args.data_url,
+    )
     for item in built:
         console.print(
             f"[bold]{item.name}[/]: hand out {item.student_zip} "

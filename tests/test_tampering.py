@@ -204,3 +204,20 @@ def test_input_fails_at_once_instead_of_hanging(notebooks, tmp_path):
     assert result.status == "error"
     assert "StdinNotImplementedError" in result.message
     assert result.total == result.total_possible
+
+
+def test_reset_magic_between_questions_does_not_break_grading(notebooks, tmp_path):
+    # %reset removes everything, the grader's own probe function included; the
+    # answers defined again afterwards must still be graded.
+    q2 = """%reset -f
+import numpy as np
+
+def step(s):
+    return np.where(np.asarray(s) > 0, 1, -1)
+
+def predict(X, w, b):
+    return step(np.asarray(X) @ np.asarray(w) + b)
+"""
+    result = grade_variant(notebooks, tmp_path, {"q2": q2})
+    # q5's cell uses the truth table defined before the reset, so it raises.
+    assert result.questions == {"q1": 2, "q2": 2, "q3": 2, "q4": 4, "q5": 0}
