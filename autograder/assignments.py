@@ -1,8 +1,9 @@
 """The assignments this package ships, and where their parts are.
 
 Each assignment NAME has a master notebook ``assignments/NAME/NAME.ipynb``,
-sample submissions in ``assignments/NAME/samples/`` with their expected scores
-in ``assignments/NAME/expected.yml``, and grading tests in :mod:`reference.grading.NAME`.
+sample submissions in ``assignments/NAME/samples/``, described with their
+expected scores in ``assignments/NAME/samples.yml``, and grading tests in
+:mod:`reference.grading.NAME`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-
-import yaml
 
 from .errors import UnknownAssignmentError
 from .spec import Suite
@@ -48,13 +47,6 @@ class Assignment:
     @cached_property
     def suite(self) -> Suite:
         return importlib.import_module(f"reference.grading.{self.name}").suite
-
-    def expected_scores(self) -> dict[str, dict]:
-        """``{sample stem: {"status": ..., "q1": points, ...}}`` for the samples."""
-        path = self.folder / "expected.yml"
-        if not path.exists():
-            return {}
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
 def names() -> list[str]:
