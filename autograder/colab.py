@@ -42,10 +42,20 @@ _NNGRADE_FILES = {files!r}
 _NNGRADE_PACKED = {packed!r}
 
 
+def _nngrade_in_colab():
+    try:
+        if _util.find_spec("google.colab") is None:
+            return False
+    except ImportError:  # no "google" package at all
+        return False
+    import google.colab  # noqa: F401 (Colab has it loaded; later cells look for it)
+    return True
+
+
 def _nngrade_setup():
     if _os.environ.get("NNGRADE_GRADING"):
         return  # under nngrade grade the grader provides everything
-    if _util.find_spec("google.colab") is None:
+    if not _nngrade_in_colab():
         if _util.find_spec("otter") is None:
             print("Otter 가 설치되어 있지 않습니다. 터미널에서 다음을 실행한 뒤 커널을 다시 "
                   "시작하세요:\\n    python -m pip install otter-grader=={otter}")
@@ -138,8 +148,8 @@ def _portable_otter_cells(nb: nbformat.NotebookNode, assignment: str) -> None:
         elif _EXPORT.search(cell.source):
             call = _EXPORT.search(cell.source)[0]
             cell.source = _EXPORT.sub(
-                "import importlib.util\n"
-                'if importlib.util.find_spec("google.colab") is None:\n'
+                "import sys\n"
+                'if "google.colab" not in sys.modules:\n'
                 f"    {call}\n"
                 "else:\n"
                 '    print("Colab 에서는 파일 → 다운로드 → .ipynb 다운로드 로 노트북을 내려받아 '

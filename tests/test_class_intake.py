@@ -14,21 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import nngrade
 
 from autograder import assignments
 from autograder.batch import grade, output_lock
 
 SAMPLES = assignments.get("perceptron").samples_dir
-
-
-def nngrade(*args, **kwargs):
-    return subprocess.run(
-        [sys.executable, "-m", "autograder.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        **kwargs,
-    )
 
 
 def gradescope_export(root: Path) -> Path:

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
+from helpers import nngrade
 
 from autograder import assignments
 from autograder.build import build
 from autograder.errors import BuildError
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def nngrade(*args, **kwargs):
-    return subprocess.run(
-        [sys.executable, "-m", "autograder.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        **kwargs,
-    )
 
 
 def test_demo_builds_grades_and_prints_the_table(tmp_path):

@@ -42,7 +42,7 @@ def _separable_problem(rng, n, d):
     return np.round(X, 3), np.where(X @ true_w + 0.2 > 0, 1, -1)
 
 
-def _training_result(value, what, d):
+def training_result(value, what, d):
     """Unpack ``(weights, bias, corrections)`` as returned by train."""
     if not isinstance(value, (tuple, list)) or len(value) != 3:
         raise Failure(f"{what}: (weights, bias, corrections) 세 값을 돌려주어야 합니다")
@@ -143,7 +143,7 @@ def or_weights(nb):
 )
 def train_learns_and(nb):
     t = ref.GATE_TARGETS["AND"]
-    weights, bias, corrections = _training_result(
+    weights, bias, corrections = training_result(
         nb.call("train", X_TABLE, t, 0.1, 20), "train(AND)", 2
     )
     if corrections.size == 0 or corrections[-1] != 0:
@@ -166,7 +166,7 @@ def train_matches_rule(nb):
         X, t = _separable_problem(rng, n=25, d=3)
         lr = [0.1, 0.5, 1.0, 0.05][trial]
         expected = ref.train(X, t, lr, 50)
-        weights, bias, corrections = _training_result(nb.call("train", X, t, lr, 50), "train", 3)
+        weights, bias, corrections = training_result(nb.call("train", X, t, lr, 50), "train", 3)
         assert_close(weights, expected[0], what="weights", rtol=1e-6, atol=1e-9)
         assert_close(bias, expected[1], what="bias", shape=False)
         assert_close(corrections, expected[2], what="corrections")
@@ -181,7 +181,7 @@ def train_matches_rule(nb):
 def train_stops_at_max_epochs(nb):
     t = ref.GATE_TARGETS["XOR"]
     for epochs in (3, 7):
-        _, _, corrections = _training_result(
+        _, _, corrections = training_result(
             nb.call("train", X_TABLE, t, 0.1, epochs), "train(XOR)", 2
         )
         if corrections.size != epochs:
@@ -209,7 +209,7 @@ def _learned(nb):
 def learned_gates_reproduce(nb):
     learned = _learned(nb)
     for gate in GATES:
-        weights, bias, _ = _training_result(learned[gate], f"learned['{gate}']", 2)
+        weights, bias, _ = training_result(learned[gate], f"learned['{gate}']", 2)
         if not ref.reproduces(weights, bias, gate):
             raise Failure(f"learned['{gate}']: 진리표를 재현하지 못합니다")
 
@@ -223,8 +223,8 @@ def learned_gates_reproduce(nb):
 def learned_gates_come_from_train(nb):
     learned = _learned(nb)
     for gate in GATES:
-        weights, bias, corrections = _training_result(learned[gate], f"learned['{gate}']", 2)
-        again = _training_result(
+        weights, bias, corrections = training_result(learned[gate], f"learned['{gate}']", 2)
+        again = training_result(
             nb.call(
                 "train",
                 X_TABLE,

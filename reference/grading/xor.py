@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.spec import Failure, Suite, as_array, as_number, assert_close
+from autograder.spec import Failure, Suite, as_array, assert_close
 from reference import xor as ref
+from reference.grading.perceptron import training_result
 
 suite = Suite("xor")
 
@@ -32,18 +33,6 @@ def _boolean(value, what):
     if isinstance(value, np.ndarray) and value.dtype == bool and value.size == 1:
         return bool(value.reshape(()))
     raise Failure(f"{what}: True 또는 False 여야 합니다")
-
-
-def _training_result(value, what, d):
-    """Unpack ``(weights, bias, corrections)`` as returned by train."""
-    if not isinstance(value, (tuple, list)) or len(value) != 3:
-        raise Failure(f"{what}: (weights, bias, corrections) 세 값이어야 합니다")
-    weights = as_array(value[0], f"{what}의 weights")
-    if weights.size != d:
-        raise Failure(f"{what}의 weights: 원소가 {weights.size}개입니다. {d}개여야 합니다")
-    bias = as_number(value[1], f"{what}의 bias")
-    corrections = as_array(value[2], f"{what}의 corrections").reshape(-1)
-    return weights.reshape(d), bias, corrections
 
 
 def _corrections(nb, name):
@@ -273,7 +262,7 @@ def mapped_xor_is_learned(nb):
     Z = as_array(nb.get("Z_xor"), "Z_xor")
     if Z.ndim != 2 or Z.shape[0] != 4:
         raise Failure(f"Z_xor: 모양이 {Z.shape} 입니다. 진리표의 행마다 한 행이어야 합니다")
-    weights, bias, corrections = _training_result(
+    weights, bias, corrections = training_result(
         (nb.get("w_poly"), nb.get("b_poly"), nb.get("poly_corrections")),
         "(w_poly, b_poly, poly_corrections)",
         Z.shape[1],
