@@ -80,7 +80,6 @@ class KernelSession:
             argv = sandbox.bwrap_command(self.workdir) + argv
         elif self.isolation.drop_to_nobody:
             argv = sandbox.drop_privileges_command() + argv
-            _give_to_nobody(self.workdir)
         argv = self.resources.prlimit_command() + argv
         km = KernelManager(
             transport="ipc",
@@ -95,6 +94,11 @@ class KernelSession:
             interrupt_mode="message",
         )
         started = time.monotonic()
+        if os.geteuid() == 0 and (self.isolation.sandboxed or self.isolation.drop_to_nobody):
+            # The kernel runs as nobody: it must read its connection file and
+            # write its own working directory.
+            km.write_connection_file()
+            _give_to_nobody(self.workdir)
         try:
             km.start_kernel(
                 cwd=str(self.workdir),

@@ -12,10 +12,10 @@ Where bubblewrap cannot run, the kernel runs unsandboxed in its working
 directory with a clean environment, and :func:`probe` says why, so the grader
 can report the weaker isolation.
 
-Either way, a grader running as root never gives the kernel root: inside
-bubblewrap the kernel is uid 65534 with no capabilities; without it the
-kernel is started as the unprivileged user ``nobody`` (uid 65534), who cannot
-read a reference tree or autograder folder that only root can read.
+Either way, a grader running as root never gives the kernel root: the kernel
+runs as the real unprivileged user ``nobody`` (uid 65534) with no
+capabilities, who cannot read a reference tree or autograder folder that only
+root can read.
 
 Resource limits (:class:`ResourceLimits`) apply in both cases, through
 ``prlimit``: address space (memory), file size, and number of processes.
@@ -164,21 +164,34 @@ def _project_root() -> Path:
 
 
 def bwrap_command(workdir: Path) -> list[str]:
-    """The bubblewrap prefix that runs a command sandboxed in ``workdir``."""
+    """The bubblewrap prefix that runs a command sandboxed in ``workdir``.
+
+    For a root grader bubblewrap sets the sandbox up with root's rights and
+    then starts the command as the real, unprivileged uid 65534 with no
+    capabilities (so that per-user limits such as the process cap hold);
+    otherwise it runs in a user namespace as the grading user.
+    """
     workdir = Path(os.path.realpath(workdir))
-    cmd = [
-        shutil.which("bwrap") or "bwrap",
-        "--unshare-all",
+    as_root = os.geteuid() == 0
+    cmd = [shutil.which("bwrap") or "bwrap"]
+    if as_root:
+        cmd += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+        cmd += ["--unshare-cgroup-try", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        cmd += ["--unshare-all", "--cap-drop", "ALL"]
+    cmd += [
         "--die-with-parent",
         "--new-session",
-        "--cap-drop",
-        "ALL",
         "--proc",
         "/proc",
         "--dev",
         "/dev",
+        "--perms",
+        "1777",
         "--tmpfs",
         "/tmp",
+        "--perms",
+        "1777",
         "--dir",
         "/var/tmp",
         # ipykernel exits when its parent seems gone; inside a new PID
@@ -187,24 +200,36 @@ def bwrap_command(workdir: Path) -> list[str]:
         "--unsetenv",
         "JPY_PARENT_PID",
     ]
+    made: set[str] = {"/", "/tmp", "/var", "/var/tmp", "/proc", "/dev"}
+
+    def mount_point(path: Path) -> list[str]:
+        # Directories bubblewrap creates on the way to a mount point would be
+        # 0700 when it runs as root; make them passable for the kernel user.
+        args = []
+        for parent in reversed(path.parents):
+            if str(parent) not in made:
+                made.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+        made.add(str(path))
+        return args
+
     for name in SYSTEM_DIRS:
         if os.path.islink(name):
             cmd += ["--symlink", os.readlink(name), name]
         elif os.path.isdir(name):
-            cmd += ["--ro-bind", name, name]
+            cmd += mount_point(Path(name)) + ["--ro-bind", name, name]
     project = _project_root()
     for path in _python_dirs():
         if path == project or project.is_relative_to(path):
             # A Python installed around the project tree would expose it.
             logger.debug("not binding %s: it contains the project", path)
             continue
-        cmd += ["--ro-bind", str(path), str(path)]
+        cmd += mount_point(path) + ["--ro-bind", str(path), str(path)]
     for path in _private_dirs():
         cmd += ["--tmpfs", str(path)]
-    cmd += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
-    if os.geteuid() == 0:
-        # Run as nobody inside the sandbox, with no capabilities, even for root.
-        cmd += ["--unshare-user", "--uid", str(KERNEL_UID), "--gid", str(KERNEL_UID)]
+    cmd += mount_point(workdir) + ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
+    if as_root:
+        cmd += drop_privileges_command()
     return cmd
 
 
@@ -215,6 +240,8 @@ def drop_privileges_command() -> list[str]:
         f"--reuid={KERNEL_UID}",
         f"--regid={KERNEL_UID}",
         "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
         "--",
     ]
 

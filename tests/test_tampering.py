@@ -221,3 +221,79 @@ def predict(X, w, b):
     result = grade_variant(notebooks, tmp_path, {"q2": q2})
     # q5's cell uses the truth table defined before the reset, so it raises.
     assert result.questions == {"q1": 2, "q2": 2, "q3": 2, "q4": 4, "q5": 0}
+
+
+@needs_sandbox
+def test_kernel_runs_unprivileged_with_a_private_tmp_and_no_network_devices(tmp_path):
+    from autograder.spec import Suite
+
+    seen = {}
+    suite = Suite("perceptron")
+
+    @suite.test("q1", points=1, message="")
+    def look_around(nb):
+        seen.update(nb.get("facts"))
+
+    cell = """
+import os, glob
+facts = {
+    "uid": os.getuid(),
+    # Under /tmp only the way down to this working directory may exist.
+    "tmp": [
+        os.path.join(d, name)
+        for d, dirs, files in os.walk("/tmp")
+        for name in dirs + files
+        if not os.getcwd().startswith(os.path.join(d, name))
+        and not os.path.join(d, name).startswith(os.getcwd())
+    ],
+    "home": os.path.expanduser("~"),
+    "interfaces": sorted(os.listdir("/sys/class/net")) if os.path.isdir("/sys/class/net") else [],
+    "root": sorted(os.listdir("/")),
+    "env": sorted(k for k in os.environ if "KEY" in k or "TOKEN" in k or "SECRET" in k),
+}
+"""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    path = tmp_path / "look.ipynb"
+    nbformat.write(nb, path)
+    grade_notebook(path, suite, submission="s", student="", data_dir=tmp_path, workroot=tmp_path)
+    assert seen["uid"] != 0
+    assert seen["tmp"] == []
+    assert seen["interfaces"] in ([], ["lo"])
+    assert seen["env"] == []
+    assert not (set(seen["root"]) & {"work", "home"})
+
+
+def test_a_flood_of_output_is_cut_off_and_grading_goes_on(notebooks, tmp_path):
+    flood = "while True:\n    print('x' * 10000)"
+    result = grade_variant(
+        notebooks,
+        tmp_path,
+        {},
+        extra_cells=[flood],
+        limits=Limits(cell_timeout=30, timeout=120, max_output_chars=200_000),
+    )
+    assert result.status == "output-limit"
+    assert "printed more than 200,000 characters" in result.message
+    assert result.total == result.total_possible
+
+
+def test_a_fork_bomb_is_held_by_the_process_cap(notebooks, tmp_path):
+    bomb = (
+        "import subprocess\nchildren = []\n"
+        "try:\n"
+        "    for _ in range(2000):\n"
+        "        children.append(subprocess.Popen(['sleep', '60']))\n"
+        "except OSError as error:\n"
+        "    print('refused after', len(children), error)\n"
+        "    raise"
+    )
+    result = grade_variant(
+        notebooks,
+        tmp_path,
+        {},
+        extra_cells=[bomb],
+        limits=Limits(cell_timeout=60, timeout=180, processes=64),
+    )
+    assert result.status == "error"
+    assert "BlockingIOError" in result.message or "Resource temporarily" in result.message
+    assert result.total == result.total_possible
