@@ -297,3 +297,24 @@ def test_a_fork_bomb_is_held_by_the_process_cap(notebooks, tmp_path):
     assert result.status == "error"
     assert "BlockingIOError" in result.message or "Resource temporarily" in result.message
     assert result.total == result.total_possible
+
+
+def test_without_bubblewrap_it_grades_and_says_isolation_was_weaker(tmp_path):
+    import os
+    import shutil
+
+    from helpers import nngrade
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(assignments.get("perceptron").samples_dir / "correct.ipynb", folder / "kim.ipynb")
+    env = {**os.environ, "NNGRADE_SANDBOX": "none"}
+    done = nngrade(
+        "grade", str(folder), "--assignment", "perceptron", "--out", str(tmp_path / "o"), env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert "graded without a sandbox" in done.stdout
+    assert "grading without a sandbox" in done.stderr  # the log, at WARNING
+    note = (tmp_path / "o" / "ISOLATION.txt").read_text(encoding="utf-8")
+    assert "WITHOUT the bubblewrap sandbox" in note
+    assert "12/12" in done.stdout
