@@ -36,6 +36,7 @@ from .grader import (
 )
 from .intake import Student, Submission, open_submissions, read_roster, same_student
 from .pool import KernelPool
+from .spreadsheet import guard_text_columns
 
 logger = logging.getLogger(__name__)
 
@@ -274,6 +275,8 @@ def _grade_locked(
 
     def run(item: Submission, content: str) -> SubmissionResult:
         try:
+            if item.problem:
+                raise NngradeError(item.problem)
             result = grade_notebook(
                 item.path,
                 suite,
@@ -318,8 +321,12 @@ def _grade_locked(
     def record(result: SubmissionResult, *, write: bool = True) -> None:
         if write:
             name = results.safe_name(result.submission)
-            results.write_result_json(out / "results" / f"{name}.json", result)
-            results.write_atomic(out / "feedback" / f"{name}.md", results.feedback_text(result))
+            try:
+                results.write_result_json(out / "results" / f"{name}.json", result)
+                results.write_atomic(out / "feedback" / f"{name}.md", results.feedback_text(result))
+            except (OSError, ValueError) as exc:
+                # Its row still goes into scores.csv; only a later resume re-grades it.
+                logger.error("%s: could not write its result files: %s", result.submission, exc)
         with lock:
             done.append(result)
             results.write_scores(out / "scores.csv", scores_of(done))
@@ -361,10 +368,9 @@ def _grade_locked(
     done.extend(_missing_rows(roster_students, done, suite))
     frame = scores_of(done)
     results.write_scores(out / "scores.csv", frame)
-    results.write_atomic(
-        out / "grades.csv",
-        report.grades_frame(done, frame, spec.name).to_csv(index=False),
-    )
+    grades = report.grades_frame(done, frame, spec.name)
+    grades = guard_text_columns(grades, ("name", "sid", "email", "submission"))
+    results.write_atomic(out / "grades.csv", grades.to_csv(index=False))
     results.write_atomic(
         out / "report.html",
         report.report_html(done, frame, suite, title=f"{spec.name}: {submissions}"),

@@ -138,6 +138,10 @@ class KernelSource(Protocol):
         """A started kernel in a fresh working directory; raises KernelError."""
 
 
+class _OutOfTime(Exception):
+    """The submission's whole time limit ran out while it was being graded."""
+
+
 class _KernelGone(Exception):
     """The kernel stopped while a test was asking it something."""
 
@@ -145,9 +149,11 @@ class _KernelGone(Exception):
 class _Remote:
     """The :class:`~autograder.spec.Remote` that tests use, over a kernel."""
 
-    def __init__(self, session: KernelSession, timeout: float):
+    def __init__(self, session: KernelSession, timeout: float, deadline: float):
         self._session = session
         self._timeout = timeout
+        #: time.monotonic() by which the whole submission must be done.
+        self.deadline = deadline
         self.last_warnings: list[str] = []
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -158,21 +164,23 @@ class _Remote:
 
     def _ask(self, kind: str, name: str, args: tuple, kwargs: dict) -> Any:
         self.last_warnings = []
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise _OutOfTime()
+        timeout = min(self._timeout, max(left, 1.0))
         request = protocol.request_text(kind, name, args, kwargs)
         if self._session.probe_ready:
-            outcome, text = self._session.probe(
-                protocol.call_source(request), timeout=self._timeout
-            )
+            outcome, text = self._session.probe(protocol.call_source(request), timeout=timeout)
             if text is None and outcome.error_name == "NameError":
                 self._session.probe_ready = False  # removed by the student's code
         if not self._session.probe_ready:
             outcome, text = self._session.probe(
                 protocol.helper_source() + "\n" + protocol.call_source(request),
-                timeout=self._timeout,
+                timeout=timeout,
             )
             self._session.probe_ready = text is not None
         if outcome.status == "timeout":
-            raise Failure(f"{name}: {self._timeout:g} 초 안에 끝나지 않았습니다 (무한 반복?)")
+            raise Failure(f"{name}: {timeout:g} 초 안에 끝나지 않았습니다 (무한 반복?)")
         if outcome.status == "dead":
             raise _KernelGone(f"the kernel stopped while calling {name}")
         if text is None:
@@ -203,7 +211,7 @@ def _run_test(test: Test, remote: _Remote) -> TestResult:
         test.check(remote)
     except (Failure, AssertionError) as failure:
         result.detail = str(failure)
-    except _KernelGone:
+    except (_KernelGone, _OutOfTime):
         raise
     except Exception as exc:
         # Student data of a shape no helper expected: a wrong answer, but also
@@ -333,7 +341,7 @@ def grade_notebook(
         failed.isolation = isolation.kind
         return failed
     workdir = session.workdir
-    remote = _Remote(session, limits.call_timeout)
+    remote = _Remote(session, limits.call_timeout, started + limits.timeout)
     stopped = ""
 
     language = _notebook_language(nb)
@@ -374,6 +382,13 @@ def grade_notebook(
                 continue
             try:
                 test_result = _run_test(test, remote)
+            except _OutOfTime:
+                stopped = f"제출물 전체 시간 제한 {limits.timeout:g} 초를 넘었습니다"
+                problems.append(
+                    f"the notebook ran over {limits.timeout:g} s while {question.name} was graded"
+                )
+                raise_status("timeout")
+                test_result = _failed(test, stopped)
             except _KernelGone:
                 problems.append(f"the kernel stopped while grading {question.name}")
                 raise_status("kernel-died")
@@ -400,7 +415,8 @@ def grade_notebook(
                 continue
             if step.kind != "run":
                 continue
-            outcome = session.run_cell(step.source, timeout=limits.cell_timeout)
+            left = started + limits.timeout - time.monotonic()
+            outcome = session.run_cell(step.source, timeout=min(limits.cell_timeout, left))
             where = f"cell {step.cell} ({first_line(step.source)})"
             if outcome.status == "ok":
                 ran.append(step.source)

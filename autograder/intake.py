@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 OTTER_ZIP_MARKER = "__zip_filename__"
 
 #: Largest notebook read out of a zip, in bytes.
-MAX_MEMBER_BYTES = 200 * 1024 * 1024
+MAX_MEMBER_BYTES = 100 * 1024 * 1024
 
 #: Largest class download unpacked, in bytes.
 MAX_UNPACKED_BYTES = 4 * 1024**3
@@ -79,6 +79,8 @@ class Submission:
     note: str = ""
     created: float = 0.0
     extra: dict = field(default_factory=dict, compare=False)
+    #: Why it cannot be graded at all, found while reading it (else "").
+    problem: str = ""
 
     @property
     def student(self) -> str:
@@ -124,6 +126,13 @@ def _read_member(zf: zipfile.ZipFile, member: zipfile.ZipInfo, label: str) -> by
 
 def _from_student_zip(path: Path, name: str, students: tuple[Student, ...]) -> Submission:
     """One student's zip: grade the notebook in it with the most work."""
+    try:
+        return _read_student_zip(path, name, students)
+    except (NngradeError, zipfile.BadZipFile, OSError, RuntimeError) as exc:
+        return Submission(name, students, path, b"", problem=str(exc))
+
+
+def _read_student_zip(path: Path, name: str, students: tuple[Student, ...]) -> Submission:
     created = path.stat().st_mtime
     try:
         zf = zipfile.ZipFile(path)
@@ -141,13 +150,19 @@ def _from_student_zip(path: Path, name: str, students: tuple[Student, ...]) -> S
             return Submission(
                 name, students, path, _read_member(zf, notebooks[0], path.name), created=created
             )
-        contents = {m.filename: _read_member(zf, m, path.name) for m in notebooks}
-    chosen = max(notebooks, key=lambda m: (_work(contents[m.filename]), -m.filename.count("/")))
+        # One notebook in memory at a time, besides the best so far.
+        best, best_key, best_data = None, None, b""
+        for member in notebooks:
+            data = _read_member(zf, member, path.name)
+            key = (_work(data), -member.filename.count("/"))
+            if best_key is None or key > best_key:
+                best, best_key, best_data = member, key, data
+            del data
     note = (
-        f"graded {chosen.filename}, the notebook with the most code of the "
+        f"graded {best.filename}, the notebook with the most code of the "
         f"{len(notebooks)} in {path.name}"
     )
-    return Submission(name, students, path, contents[chosen.filename], note, created)
+    return Submission(name, students, path, best_data, note, created)
 
 
 def _candidate(path: Path, name: str, students: tuple[Student, ...]) -> Submission:

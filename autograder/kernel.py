@@ -31,10 +31,10 @@ logger = logging.getLogger(__name__)
 MAX_KEPT_OUTPUT_CHARS = 20_000
 
 
-def _give_to_nobody(workdir: Path) -> None:
+def _give_to(workdir: Path, uid: int) -> None:
     """Let the unprivileged kernel user write its working directory."""
     for path in [workdir, *workdir.rglob("*")]:
-        os.chown(path, sandbox.KERNEL_UID, sandbox.KERNEL_UID, follow_symlinks=False)
+        os.chown(path, uid, uid, follow_symlinks=False)
 
 
 @dataclass
@@ -71,15 +71,17 @@ class KernelSession:
         self.kc = None
         #: Whether the grader's probe function is defined in this kernel.
         self.probe_ready = False
+        #: The uid a root grader runs this kernel as.
+        self.uid = sandbox.kernel_uid()
 
     # lifecycle
 
     def start(self) -> None:
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
         if self.isolation.sandboxed:
-            argv = sandbox.bwrap_command(self.workdir) + argv
+            argv = sandbox.bwrap_command(self.workdir, self.uid, self.resources.tmp_bytes) + argv
         elif self.isolation.drop_to_nobody:
-            argv = sandbox.drop_privileges_command() + argv
+            argv = sandbox.drop_privileges_command(self.uid) + argv
         argv = self.resources.prlimit_command() + argv
         km = KernelManager(
             transport="ipc",
@@ -95,10 +97,10 @@ class KernelSession:
         )
         started = time.monotonic()
         if os.geteuid() == 0 and (self.isolation.sandboxed or self.isolation.drop_to_nobody):
-            # The kernel runs as nobody: it must read its connection file and
+            # The kernel runs unprivileged: it must read its connection file and
             # write its own working directory.
             km.write_connection_file()
-            _give_to_nobody(self.workdir)
+            _give_to(self.workdir, self.uid)
         try:
             km.start_kernel(
                 cwd=str(self.workdir),

@@ -28,6 +28,7 @@ import pandas as pd
 from . import assignments
 from .errors import ManualScoresError, UnknownAssignmentError
 from .spec import Suite
+from .spreadsheet import spreadsheet_text
 
 if TYPE_CHECKING:
     from .grader import SubmissionResult
@@ -121,10 +122,6 @@ def answer_status(answers: dict[str, str], question: str) -> str:
     return ANSWERED if text else BLANK
 
 
-#: First characters that make a spreadsheet read a cell as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _review_answer(answers: dict[str, str], question: str) -> str:
     """The answer as the review file shows it.
 
@@ -133,8 +130,7 @@ def _review_answer(answers: dict[str, str], question: str) -> str:
     """
     if answer_status(answers, question) != ANSWERED:
         return ""
-    text = answers[question]
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return spreadsheet_text(answers[question])
 
 
 Scores = dict[tuple[str, str], float]

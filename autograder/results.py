@@ -6,6 +6,7 @@ that is stopped part way leaves complete files only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -16,6 +17,7 @@ import pandas as pd
 
 from .grader import SubmissionResult
 from .spec import Suite
+from .spreadsheet import guard_text_columns
 
 FIXED_COLUMNS = ("submission", "student")
 TAIL_COLUMNS = ("total", "possible", "status", "message")
@@ -25,7 +27,9 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        # Students' text can hold lone surrogates (from a JSON escape or a file
+        # name that is not UTF-8); they become "?" rather than stop the batch.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:
@@ -54,7 +58,8 @@ def scores_frame(results: Iterable[SubmissionResult], suite: Suite) -> pd.DataFr
 
 
 def write_scores(path: Path, frame: pd.DataFrame) -> None:
-    write_atomic(path, frame.to_csv(index=False))
+    guarded = guard_text_columns(frame, ("submission", "student", "status", "message"))
+    write_atomic(path, guarded.to_csv(index=False))
 
 
 def write_result_json(path: Path, result: SubmissionResult) -> None:
@@ -92,6 +97,11 @@ def feedback_text(result: SubmissionResult) -> str:
 
 
 def safe_name(name: str) -> str:
-    """A file name for a submission name (keeps letters of any script)."""
+    """A file name for a submission name, unique to it (keeps letters of any
+    script; a name that had to change gets a short hash of the original)."""
     cleaned = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in name)
-    return cleaned.strip("._") or "submission"
+    cleaned = cleaned.strip("._")[:120] or "submission"
+    if cleaned == name:
+        return cleaned
+    digest = hashlib.sha256(name.encode("utf-8", errors="surrogatepass")).hexdigest()[:8]
+    return f"{cleaned}-{digest}"

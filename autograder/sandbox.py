@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import secrets
 import shutil
 import site
 import subprocess
@@ -52,8 +53,17 @@ SYSTEM_DIRS = (
 PRIVATE_PACKAGES = ("reference", "autograder")
 
 
-#: The unprivileged uid and gid a root grader runs kernels as (``nobody``).
+#: ``nobody``: the unprivileged uid used to check what such a user may read.
 KERNEL_UID = 65534
+
+#: A root grader runs each kernel as its own unprivileged uid from this range,
+#: so that per-user limits (the process cap) are per kernel, not shared.
+KERNEL_UIDS = range(200_000, 260_000)
+
+
+def kernel_uid() -> int:
+    """A fresh unprivileged uid for one kernel."""
+    return secrets.choice(KERNEL_UIDS)
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,8 @@ class ResourceLimits:
     memory_bytes: int | None = 2 * 1024**3
     file_bytes: int | None = 512 * 1024**2
     processes: int | None = 256
+    #: Size of each private temporary folder (/tmp, /var/tmp, /dev/shm).
+    tmp_bytes: int = 256 * 1024**2
 
     def prlimit_command(self) -> list[str]:
         """A ``prlimit`` prefix applying these limits to the command after it."""
@@ -163,7 +175,9 @@ def _project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def bwrap_command(workdir: Path) -> list[str]:
+def bwrap_command(
+    workdir: Path, uid: int = KERNEL_UID, tmp_bytes: int = 256 * 1024**2
+) -> list[str]:
     """The bubblewrap prefix that runs a command sandboxed in ``workdir``.
 
     For a root grader bubblewrap sets the sandbox up with root's rights and
@@ -186,14 +200,30 @@ def bwrap_command(workdir: Path) -> list[str]:
         "/proc",
         "--dev",
         "/dev",
+        # Private temporary folders, each of bounded size: a tmpfs lives in
+        # memory, outside the kernel's own memory limit.
         "--perms",
         "1777",
+        "--size",
+        str(tmp_bytes),
         "--tmpfs",
         "/tmp",
         "--perms",
-        "1777",
+        "0755",
         "--dir",
+        "/var",
+        "--perms",
+        "1777",
+        "--size",
+        str(tmp_bytes),
+        "--tmpfs",
         "/var/tmp",
+        "--perms",
+        "1777",
+        "--size",
+        str(tmp_bytes),
+        "--tmpfs",
+        "/dev/shm",
         # ipykernel exits when its parent seems gone; inside a new PID
         # namespace the parent pid it is given is not visible, so drop it
         # (--die-with-parent already ends the kernel with the grader).
@@ -229,16 +259,16 @@ def bwrap_command(workdir: Path) -> list[str]:
         cmd += ["--tmpfs", str(path)]
     cmd += mount_point(workdir) + ["--bind", str(workdir), str(workdir), "--chdir", str(workdir)]
     if as_root:
-        cmd += drop_privileges_command()
+        cmd += drop_privileges_command(uid)
     return cmd
 
 
-def drop_privileges_command() -> list[str]:
-    """Prefix that starts a command as nobody (for a root grader, no sandbox)."""
+def drop_privileges_command(uid: int = KERNEL_UID) -> list[str]:
+    """Prefix that starts a command as the unprivileged ``uid`` (root graders)."""
     return [
         shutil.which("setpriv") or "setpriv",
-        f"--reuid={KERNEL_UID}",
-        f"--regid={KERNEL_UID}",
+        f"--reuid={uid}",
+        f"--regid={uid}",
         "--clear-groups",
         "--inh-caps=-all",
         "--bounding-set=-all",

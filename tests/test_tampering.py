@@ -318,3 +318,46 @@ def test_without_bubblewrap_it_grades_and_says_isolation_was_weaker(tmp_path):
     note = (tmp_path / "o" / "ISOLATION.txt").read_text(encoding="utf-8")
     assert "WITHOUT the bubblewrap sandbox" in note
     assert "12/12" in done.stdout
+
+
+@needs_sandbox
+def test_temporary_folders_are_bounded(notebooks, tmp_path):
+    # A tmpfs lives in memory outside the kernel's limit; filling it must stop.
+    fill = (
+        "import os\nwritten = 0\n"
+        "for where in ['/tmp', '/var/tmp', '/dev/shm']:\n"
+        "    for i in range(8):\n"
+        "        try:\n"
+        "            with open(os.path.join(where, f'big{i}'), 'wb') as f:\n"
+        "                f.write(b'x' * (100 * 1024 * 1024))\n"
+        "            written += 100\n"
+        "        except OSError:\n"
+        "            break\n"
+        "print('MiB written', written)\n"
+        "assert written < 3 * 300, written"
+    )
+    result = grade_variant(notebooks, tmp_path, {}, extra_cells=[fill])
+    assert result.status == "ok", result.message
+    assert result.total == result.total_possible
+
+
+@needs_sandbox
+def test_one_kernels_processes_do_not_starve_another(notebooks, tmp_path):
+    from autograder.kernel import KernelSession
+
+    hog_dir = tmp_path / "hog"
+    hog_dir.mkdir()
+    limits = Limits(processes=64)
+    hog = KernelSession(hog_dir, isolation=sandbox.probe(), resources=limits.resources())
+    hog.start()
+    try:
+        hog.run_cell(
+            "import subprocess\nkids = []\ntry:\n    while True:\n"
+            "        kids.append(subprocess.Popen(['sleep', '120']))\nexcept OSError:\n    pass",
+            timeout=60,
+        )
+        result = grade_variant(notebooks, tmp_path, {}, limits=Limits(processes=64))
+    finally:
+        hog.shutdown()
+    assert result.status == "ok", result.message
+    assert result.total == result.total_possible
