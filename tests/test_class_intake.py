@@ -65,14 +65,14 @@ def test_gradescope_export_names_every_submitter(tmp_path, as_zip):
     assert scores.loc["submission_1001", "student"] == "Kim Minsu"
     assert scores.loc["submission_1001", "total"] == 12
     assert scores.loc["submission_1002", "student"] == "Lee Jiwoo; Park Seoyeon"
-    assert scores.loc["submission_1002", "total"] == 10
+    assert scores.loc["submission_1002", "total"] == 9
     assert (
         "graded perceptron.ipynb (named like the assignment)"
         in scores.loc["submission_1002", "message"]
     )
     grades = pd.read_csv(tmp_path / "out" / "grades.csv", dtype={"sid": str})
     assert sorted(grades["sid"]) == ["2026001", "2026002", "2026003"]
-    assert grades.set_index("sid").loc["2026003", "perceptron"] == 10
+    assert grades.set_index("sid").loc["2026003", "perceptron"] == 9
 
 
 def test_canvas_file_names_carry_the_student_and_the_newest_counts(tmp_path):

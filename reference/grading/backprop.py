@@ -175,11 +175,9 @@ def _check_fitted(nb, params, initial, split, what):
         raise Failure(f"{what}: {', '.join(still)} 이(가) 학습 중에 바뀌지 않았습니다")
     X, T = _regression_data()
     train, test = split
-    predicted = as_array(
-        nb.call("predict_regression", X[test], params),
-        "predict_regression(시험 데이터)",
-        shape=(len(test), 1),
-    )
+    # The fit is judged by the reference network on the returned parameters, so
+    # a student's predict_regression cannot stand in for training.
+    predicted = ref.predict_regression(X[test], params)
     if not np.all(np.isfinite(predicted)):
         raise Failure(f"{what}: 예측에 nan 이나 inf 가 들어 있습니다")
     mse = float(np.mean((predicted - T[test]) ** 2))
@@ -420,17 +418,33 @@ def train_xor_solves_xor(nb):
     message="다른 초기값에서 시작해도, 주어진 에포크 안에 XOR 을 풀고 오차가 줄어야 합니다.",
 )
 def train_xor_from_several_seeds(nb):
+    seen = []
     for seed in (2, 3, 5):
         what = f"train_xor(초기값 seed={seed})"
+        initial = ref.init_xor(seed)
         params, losses = _training_result(
-            nb.call("train_xor", X_XOR, T_XOR, ref.init_xor(seed), XOR_LEARNING_RATE, XOR_EPOCHS),
+            nb.call("train_xor", X_XOR, T_XOR, initial, XOR_LEARNING_RATE, XOR_EPOCHS),
             what,
             XOR_SHAPES,
             XOR_EPOCHS,
         )
+        # The first loss is that of the given starting point: training starts there.
+        assert_close(
+            losses[0],
+            _xor_loss(X_XOR, T_XOR, initial),
+            what=f"{what}의 losses[0]",
+            shape=False,
+            rtol=1e-6,
+            atol=1e-9,
+        )
         if not losses[-1] < losses[0]:
             raise Failure(f"{what}: 오차가 줄지 않았습니다")
         _classifies_xor(params, what)
+        seen.append(np.concatenate([np.ravel(params[n]) for n in XOR_NAMES]))
+    if any(np.allclose(seen[0], other) for other in seen[1:]):
+        raise Failure(
+            "train_xor: 초기값이 달라도 같은 결과가 나옵니다. 주어진 params 에서 시작하세요"
+        )
 
 
 @suite.test(

@@ -186,6 +186,9 @@ def train_stops_at_max_epochs(nb):
         )
         if corrections.size != epochs:
             raise Failure(f"train(XOR, max_epochs={epochs}): {corrections.size} 에포크")
+        # The rule is deterministic from zero weights: the counts are known.
+        expected = ref.train(X_TABLE, t, 0.1, epochs)[2]
+        assert_close(corrections, expected, what=f"train(XOR, max_epochs={epochs})의 corrections")
 
 
 # q5: learning the gates with train
