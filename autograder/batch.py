@@ -34,7 +34,14 @@ from .grader import (
     default_workroot,
     grade_notebook,
 )
-from .intake import Student, Submission, open_submissions, read_roster, same_student
+from .intake import (
+    Student,
+    Submission,
+    merged,
+    open_submissions,
+    read_roster,
+    same_student,
+)
 from .pool import KernelPool
 from .spreadsheet import guard_text_columns
 
@@ -151,6 +158,17 @@ def _earlier(out: Path, item: Submission, content: str, config: str) -> Submissi
         earlier.students = [asdict(s) for s in item.students]
         return earlier
     return None
+
+
+def _complete_from_roster(roster: list[Student], done: list[SubmissionResult]) -> None:
+    """Give each matched submitter the roster's name, sid and email."""
+    for result in done:
+        people = []
+        for record in result.students or []:
+            found = Student(**record)
+            listed = next((p for p in roster if same_student(found, p)), None)
+            people.append(asdict(merged(found, listed) if listed else found))
+        result.students = people
 
 
 def _missing_rows(roster: list[Student], done: list[SubmissionResult], suite) -> list:
@@ -365,6 +383,7 @@ def _grade_locked(
             for future in as_completed(futures):
                 record(future.result())
 
+    _complete_from_roster(roster_students, done)
     done.extend(_missing_rows(roster_students, done, suite))
     frame = scores_of(done)
     results.write_scores(out / "scores.csv", frame)

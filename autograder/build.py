@@ -129,11 +129,15 @@ def check_solution(spec: assignments.Assignment, notebook: Path) -> SubmissionRe
             limits=Limits(),
         )
     lost = [f"{t.question} {t.name}: {t.detail or 'failed'}" for t in result.tests if not t.passed]
-    if lost or result.status != "ok":
-        reason = "; ".join(lost) or result.message
+    if lost:
         raise BuildError(
             f"{spec.master}: the master's own solution does not pass its tests "
-            f"({result.total:g}/{result.total_possible:g}): {reason}"
+            f"({result.total:g}/{result.total_possible:g}): {'; '.join(lost)}"
+        )
+    if result.status != "ok":
+        raise BuildError(
+            f"{spec.master}: the master's solution notebook does not run cleanly "
+            f"({result.status}): {result.message}"
         )
     return result
 
@@ -177,7 +181,12 @@ def build(
         item = BuiltAssignment(name, student, solution, student_zip)
         item.gradescope_zip = gradescope.write_zip(spec, target / gradescope.ZIP_NAME)
         if check:
-            item.solution_result = check_solution(spec, solution)
+            try:
+                item.solution_result = check_solution(spec, solution)
+            except BuildError:
+                # Nothing half-checked is left behind to be handed out.
+                shutil.rmtree(target, ignore_errors=True)
+                raise
         logger.info("built %s into %s", name, target)
         built.append(item)
     return built

@@ -359,12 +359,21 @@ def read_roster(path: Path) -> list[Student]:
 
 
 def same_student(a: Student, b: Student) -> bool:
-    """Whether two records name the same person (sid, then email, then name)."""
-    if a.sid and b.sid:
-        return a.sid == b.sid
-    if a.email and b.email:
-        return a.email.lower() == b.email.lower()
-    return bool(a.name) and _fold(a.name) == _fold(b.name)
+    """Whether two records name the same person: the same sid, email or name.
+
+    Any one agreeing is enough, since an LMS file name may carry an LMS user
+    number where the roster has the university's student number.
+    """
+    if a.sid and b.sid and a.sid == b.sid:
+        return True
+    if a.email and b.email and a.email.lower() == b.email.lower():
+        return True
+    return bool(a.name) and bool(b.name) and _fold(a.name) == _fold(b.name)
+
+
+def merged(found: Student, listed: Student) -> Student:
+    """A submitter's record completed from the roster's (the roster wins)."""
+    return Student(listed.name or found.name, listed.sid or found.sid, listed.email or found.email)
 
 
 def _fold(name: str) -> str:

@@ -12,10 +12,14 @@ import io
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from .grader import SubmissionResult
 from .spec import Suite
+
+#: Statuses of files that never ran.
+_UNREADABLE = ("empty", "not-a-notebook", "unreadable")
 
 #: How many of the most common failures to list per question.
 TOP_FAILURES = 5
@@ -52,10 +56,15 @@ def _histogram_png(totals: Sequence[float], possible: float) -> str:
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=100)
-    bins = max(1, min(20, int(possible) or 1))
-    ax.hist(totals, bins=bins, range=(0, max(possible, 1e-9)), color="#4a78b5", edgecolor="white")
+    # One bar per whole point (or per 1/20 of the total, for large totals),
+    # centred on its value, so that 11 and 12 are not one bar.
+    width = max(1.0, possible / 20)
+    edges = np.arange(-width / 2, possible + width, width)
+    ax.hist(totals, bins=edges, color="#4a78b5", edgecolor="white")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(f"total (of {possible:g})")
     ax.set_ylabel("submissions")
     ax.set_title("Score distribution")
@@ -86,7 +95,7 @@ def _question_table(results: Sequence[SubmissionResult], suite: Suite) -> pd.Dat
 def _common_failures(results: Sequence[SubmissionResult], suite: Suite) -> dict[str, list]:
     counts: dict[str, Counter] = {q.name: Counter() for q in suite.autograded}
     for result in results:
-        if result.status in ("missing", "empty", "not-a-notebook", "unreadable"):
+        if result.status == "missing" or result.status in _UNREADABLE:
             continue
         for test in result.tests:
             if not test.passed and test.question in counts:
@@ -113,7 +122,8 @@ def report_html(
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
         "padding:.3em .6em;text-align:left}th{background:#f3f3f3}</style></head><body>",
         f"<h1>{esc(title)}</h1>",
-        f"<p>{len(scores)} rows: {len(graded)} graded, "
+        f"<p>{len(scores)} rows: {len(graded)} graded "
+        f"(of which {int(graded['status'].isin(_UNREADABLE).sum())} could not be read), "
         f"{int((scores['status'] == 'missing').sum())} missing. "
         f"Mean total {graded['total'].mean() if len(graded) else 0:.2f} of {possible:g}, "
         f"median {graded['total'].median() if len(graded) else 0:.2f}.</p>",

@@ -23,6 +23,16 @@ SOLUTION_TAG = "otter_assign_solution_cell"
 _CHECK = re.compile(r"""grader\.check\(\s*['"]([\w.-]+)['"]\s*\)""")
 
 
+_PROMPT_BLOCK = re.compile(
+    r'\n?[ \t]*"""\s*#\s*BEGIN\s+PROMPT.*?"""\s*#\s*END\s+PROMPT[ \t]*\n?', re.DOTALL
+)
+
+
+def _without_prompt(source: str) -> str:
+    """A solution cell without Otter's prompt block (a bare string that would print)."""
+    return _PROMPT_BLOCK.sub("\n", source)
+
+
 def answer_cells(
     nb: nbformat.NotebookNode, manual_questions: Sequence[str] | None = None
 ) -> dict[str, list[int]]:
@@ -111,7 +121,7 @@ def make_submission(
         if given is not None and len(given) != len(indices):
             raise ValueError(f"{question} has {len(indices)} answer cells; {len(given)} given")
         for n, index in enumerate(indices):
-            source = solution.cells[index].source
+            source = _without_prompt(solution.cells[index].source)
             if given is not None and given[n] is not None:
                 source = given[n]
             nb.cells[index].source = source.strip("\n")
