@@ -221,3 +221,19 @@ def test_an_otter_export_zip_inside_a_zip_download(tmp_path):
         zf.write(SAMPLES / "untouched.ipynb", "lee.ipynb")
     batch = grade(outer, assignment="perceptron", out=tmp_path / "out")
     assert dict(zip(batch.scores["submission"], batch.scores["total"])) == {"kim": 12, "lee": 0}
+
+
+def test_roster_details_fill_the_gradebook_and_lms_numbers_do_not_duplicate(tmp_path):
+    folder = tmp_path / "canvas"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "correct.ipynb", folder / "kimminsu_12345_67890_perceptron.ipynb")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "name,sid,email\nKimMinsu,2026001,minsu@univ.example\nChoi Hana,2026009,\n",
+        encoding="utf-8",
+    )
+    grade(folder, assignment="perceptron", out=tmp_path / "out", roster=roster)
+    grades = pd.read_csv(tmp_path / "out" / "grades.csv", dtype=str, keep_default_na=False)
+    assert sorted(grades["sid"]) == ["2026001", "2026009"]
+    kim = grades.set_index("sid").loc["2026001"]
+    assert kim["email"] == "minsu@univ.example" and float(kim["perceptron"]) == 12
