@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder import assignments
@@ -33,6 +34,15 @@ def graded_samples(tmp_path_factory):
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def perceptron_notebooks(built_dir):
+    """The built perceptron student and solution notebooks, as nbformat objects."""
+    base = built_dir / "perceptron"
+    student = nbformat.read(base / "student" / "perceptron.ipynb", as_version=4)
+    solution = nbformat.read(base / "autograder" / "perceptron.ipynb", as_version=4)
+    return student, solution
 
 
 def pytest_generate_tests(metafunc):

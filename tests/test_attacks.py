@@ -10,20 +10,11 @@ import zipfile
 
 import nbformat
 import pandas as pd
-import pytest
 
 from autograder import assignments, intake
 from autograder.batch import grade
 from autograder.grader import Limits
 from autograder.variants import make_submission
-
-
-@pytest.fixture(scope="module")
-def perceptron_notebooks(built_dir):
-    base = built_dir / "perceptron"
-    student = nbformat.read(base / "student" / "perceptron.ipynb", as_version=4)
-    solution = nbformat.read(base / "autograder" / "perceptron.ipynb", as_version=4)
-    return student, solution
 
 
 def test_lone_surrogates_and_odd_names_cost_only_their_own_row(

@@ -355,7 +355,10 @@ def test_grading_tests_fail_a_sigmoid_output_layer():
         return act.sigmoid(ref.predict_regression(X, params))
 
     failed = run_suite(reference_namespace(predict_regression=predict_regression), ["q6"])
-    assert {"predict_regression_example", "fit_regression_beats_line"} <= set(failed)
+    # The fit itself is judged by the reference network on the returned
+    # parameters; a sigmoid output in training is caught by the
+    # "sigmoid-output" sample below.
+    assert {"predict_regression_example", "predict_regression_random"} <= set(failed)
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="the course's shared data folder is absent")

@@ -24,11 +24,8 @@ needs_sandbox = pytest.mark.skipif(not SANDBOXED, reason=sandbox.probe().reason)
 
 
 @pytest.fixture(scope="module")
-def notebooks(built_dir):
-    base = built_dir / "perceptron"
-    student = nbformat.read(base / "student" / "perceptron.ipynb", as_version=4)
-    solution = nbformat.read(base / "autograder" / "perceptron.ipynb", as_version=4)
-    return student, solution
+def notebooks(perceptron_notebooks):
+    return perceptron_notebooks
 
 
 def grade_variant(notebooks, tmp_path, answers, *, untouched=(), extra_cells=(), limits=None):
