@@ -8,8 +8,7 @@ folder first), in one of three shapes:
   ``grader.export()`` makes, or any zip of a notebook); when it holds several
   notebooks, the one with the most work in it is graded.
 - **A Gradescope "Export Submissions" download**: ``submission_metadata.yml``
-  maps each ``submission_<id>`` folder to its submitters (name, sid, email)
-  and its time. The row is the submission; ``student`` names every submitter.
+  maps each ``submission_<id>`` folder to its submitters (name, sid, email). The row is the submission; ``student`` names every submitter.
 - **An LMS download** whose file names carry the student, Canvas style
   (``kimminsu_12345_67890_perceptron.ipynb``, ``kimminsu_LATE_12345_...``), or
   any convention given as a regular expression with a ``student`` group (and
@@ -30,7 +29,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -78,7 +77,6 @@ class Submission:
     content: bytes | None = None
     note: str = ""
     created: float = 0.0
-    extra: dict = field(default_factory=dict, compare=False)
     #: Why it cannot be graded at all, found while reading it (else "").
     problem: str = ""
 
@@ -223,7 +221,6 @@ def _gradescope(folder: Path, metadata: Path, assignment: str) -> list[Submissio
             if isinstance(s, dict)
         )
         sub_folder = metadata.parent / str(key)
-        created = entry.get(":created_at")
         files = _files(sub_folder) if sub_folder.is_dir() else []
         if not files:
             found.append(
@@ -238,7 +235,7 @@ def _gradescope(folder: Path, metadata: Path, assignment: str) -> list[Submissio
             continue
         candidates = [_candidate(p, str(key), students) for p in files]
         chosen = _choose(candidates, assignment, str(key))
-        found.append(replace(chosen, extra={"created_at": str(created or "")}))
+        found.append(chosen)
     return found
 
 
