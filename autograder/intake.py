@@ -8,7 +8,8 @@ folder first), in one of three shapes:
   ``grader.export()`` makes, or any zip of a notebook); when it holds several
   notebooks, the one with the most work in it is graded.
 - **A Gradescope "Export Submissions" download**: ``submission_metadata.yml``
-  maps each ``submission_<id>`` folder to its submitters (name, sid, email). The row is the submission; ``student`` names every submitter.
+  maps each ``submission_<id>`` folder to its submitters (name, sid, email).
+  The row is the submission; ``student`` names every submitter.
 - **An LMS download** whose file names carry the student, Canvas style
   (``kimminsu_12345_67890_perceptron.ipynb``, ``kimminsu_LATE_12345_...``), or
   any convention given as a regular expression with a ``student`` group (and
