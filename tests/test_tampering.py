@@ -232,16 +232,21 @@ def test_kernel_runs_unprivileged_with_a_private_tmp_and_no_network_devices(tmp_
         seen.update(nb.get("facts"))
 
     cell = """
-import os, glob
+import os, sys, glob
 facts = {
     "uid": os.getuid(),
-    # Under /tmp only the way down to this working directory may exist.
+    # Under /tmp only this working directory (and the kernel's own Python,
+    # read-only, when it is installed there) may exist, with the way to them.
     "tmp": [
         os.path.join(d, name)
         for d, dirs, files in os.walk("/tmp")
         for name in dirs + files
-        if not os.getcwd().startswith(os.path.join(d, name))
-        and not os.path.join(d, name).startswith(os.getcwd())
+        if not any(
+            allowed.startswith(os.path.join(d, name))
+            or os.path.join(d, name).startswith(allowed)
+            for allowed in [os.getcwd()] + sorted({sys.prefix, sys.base_prefix, *sys.path[1:]})
+            if allowed
+        )
     ],
     "home": os.path.expanduser("~"),
     "interfaces": sorted(os.listdir("/sys/class/net")) if os.path.isdir("/sys/class/net") else [],
